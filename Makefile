@@ -1,0 +1,32 @@
+# dcsim entry points. `make demo` and `make test` do all set-up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SCENARIO ?= scenarios/quickstart.yaml
+
+.PHONY: demo test bench lint reference clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/dcsim run $(SCENARIO) --out results/quickstart
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check simulator tests benchmarks
+
+reference: $(STAMP)
+	$(BIN)/dcsim schema --reference > docs/scenario-reference.md
+
+clean:
+	rm -rf $(VENV) results/*/ .pytest_cache

@@ -1,0 +1,171 @@
+"""The `dcsim` command line: thin commands that parse, call the public API and print.
+
+Bad input of any kind (a scenario, an override, a price book, a flag) prints one clear message
+per problem and exits with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from simulator.errors import InputError
+
+app = typer.Typer(
+    name="dcsim",
+    help="Discrete-event simulator of a cloud region: cost, latency, availability, durability.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Override a scenario field: dotted.path=value (repeatable)."),
+]
+TestOption = Annotated[
+    bool, typer.Option("--test", help="Apply the scenario's `test:` block (small and fast).")
+]
+
+
+def _fail(exc: InputError) -> None:
+    typer.echo(f"error: {exc.render()}", err=True)
+    raise typer.Exit(2)
+
+
+def _guard(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except InputError as exc:
+        _fail(exc)
+
+
+def _progress_bar() -> tuple[Callable[[float, float], None] | None, Callable[[], None]]:
+    """A rich progress bar on a terminal; nothing when output is piped."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(), transient=True,
+    )
+    task = bar.add_task("run", total=1.0)
+    bar.start()
+    return (lambda now, horizon: bar.update(task, completed=now / horizon)), bar.stop
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    set_: SetOption = None,
+    test: TestOption = False,
+) -> None:
+    """Check a scenario: print every problem as path.to.field: message (got VALUE)."""
+    from simulator import load_scenario
+
+    sc = _guard(lambda: load_scenario(scenario, set_, test=test))
+    typer.echo(f"{scenario}: ok ({sc.name}: {len(sc.fleets)} fleet(s), {len(sc.services)} service(s))")
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default results/NAME/seed-N).")] = None,
+    set_: SetOption = None,
+    test: TestOption = False,
+) -> None:
+    """Run a scenario and write tables, summary.json and reports to a folder."""
+    from simulator import load_scenario
+    from simulator import run as run_scenario
+    from simulator.results import write_run
+
+    if seed is not None and seed < 0:
+        _fail(InputError("--seed", [_problem("--seed", "must be a non-negative integer", seed)]))
+    sc = _guard(lambda: load_scenario(scenario, set_, test=test))
+    progress, done = _progress_bar()
+    try:
+        result = _guard(lambda: run_scenario(sc, seed, progress=progress))
+    finally:
+        done()
+    folder = out or Path("results") / sc.name / f"seed-{result.seed}"
+    write_run(result, folder)
+    s = result.summary
+    lat = s["latency"]
+    typer.echo(
+        f"{sc.name} seed {result.seed}: {s['simulated_s']:g} s simulated in {result.runtime_s:.2f} s, "
+        f"cost ${s['cost']['total_usd']:.4f}, {lat['requests']} requests, "
+        f"p99 {_ms(lat['p99_s'])}, SLO violations {_pct(lat['slo_violation_fraction'])}"
+    )
+    typer.echo(f"report: {folder / 'report.html'}  (also report.md, summary.json, tables/)")
+
+
+def _problem(path: str, message: str, value: Any):
+    from simulator.errors import Problem
+
+    return Problem(path, message, value)
+
+
+def _ms(x: float | None) -> str:
+    return "n/a" if x is None else f"{x * 1e3:.1f} ms"
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x * 100:.2f}%"
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="A run folder written by `dcsim run`.")],
+) -> None:
+    """Rebuild report.md, report.html and plots/ of a run folder from its tables."""
+    from simulator.report import build_reports
+
+    if not (folder / "summary.json").exists():
+        _fail(InputError(str(folder), [_problem("", "not a run folder (no summary.json); run `dcsim run` first", str(folder))]))
+    paths = build_reports(folder)
+    typer.echo(f"report: {folder / 'report.html'} ({len(paths)} files)")
+
+
+@app.command()
+def schema(
+    reference: Annotated[bool, typer.Option(help="Print the Markdown scenario reference.")] = False,
+) -> None:
+    """Print the JSON schema of scenario files (or the Markdown reference)."""
+    from simulator.scenario.reference import json_schema, markdown_reference
+
+    typer.echo(markdown_reference() if reference else json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+def catalog(
+    family: Annotated[str | None, typer.Option(help="Only this family, e.g. m or c.")] = None,
+    min_vcpu: Annotated[int | None, typer.Option(help="At least this many vCPUs.")] = None,
+    min_memory_gib: Annotated[float | None, typer.Option(help="At least this much memory (GiB).")] = None,
+    pricebook: Annotated[str, typer.Option(help="Price book for the $/h column.")] = "aws-us-east-1",
+) -> None:
+    """List instance types, one per line beginning with its name."""
+    from simulator.billing.pricebook import load_pricebook
+    from simulator.compute.catalog import format_catalog, load_catalog
+
+    cat = _guard(load_catalog)
+    book = _guard(lambda: load_pricebook(pricebook, Path.cwd()))
+    types = cat.filter(family=family, min_vcpu=min_vcpu, min_memory_gib=min_memory_gib)
+    if not types:
+        _fail(InputError("catalog", [_problem("--family", "no instance type matches these filters", family)]))
+    typer.echo(format_catalog(types, book))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

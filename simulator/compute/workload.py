@@ -1,0 +1,157 @@
+"""Request streams drawn as NumPy arrays on a fixed time grid (common random numbers).
+
+Arrivals, service demands, response sizes and routing uniforms of a service are drawn per grid
+block of ``GRID_S`` seconds, each block from its own named chunk stream.  The requests of any
+time window are therefore the same whatever the window boundaries, the control events or the
+routing policy: changing a policy or splitting a run into more intervals never changes a seed's
+arrivals.  No SimPy here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.engine.streams import Streams
+from simulator.scenario.schema import (
+    ConstantArrivals,
+    FixedSize,
+    FixedTime,
+    LogNormalSize,
+    LogNormalTime,
+    PiecewiseArrivals,
+    PoissonArrivals,
+    Service,
+)
+
+GRID_S = 60.0
+"""Length of one block of the request grid, in seconds; fixed so seeds mean the same always."""
+
+
+def sample(dist, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Draw n values of a time or size distribution spec (in its base unit)."""
+    if isinstance(dist, FixedTime | FixedSize):
+        return np.full(n, float(dist.value))
+    if isinstance(dist, LogNormalTime | LogNormalSize):
+        sigma2 = math.log1p(dist.cv**2)
+        mu = math.log(dist.mean) - sigma2 / 2
+        return rng.lognormal(mu, math.sqrt(sigma2), n)
+    return rng.exponential(dist.mean, n)
+
+
+def dist_mean(dist) -> float:
+    """The analytic mean of a time or size distribution spec."""
+    return float(dist.value if isinstance(dist, FixedTime | FixedSize) else dist.mean)
+
+
+def dist_scv(dist) -> float:
+    """The squared coefficient of variation of a distribution spec (0 fixed, 1 exponential)."""
+    if isinstance(dist, FixedTime | FixedSize):
+        return 0.0
+    if isinstance(dist, LogNormalTime | LogNormalSize):
+        return dist.cv**2
+    return 1.0
+
+
+def _segments(arrivals) -> list[tuple[float, float, float]]:
+    """The arrival rate as (start, end, rate) pieces covering [0, inf)."""
+    if isinstance(arrivals, PiecewiseArrivals):
+        starts = [s.at for s in arrivals.steps]
+        ends = starts[1:] + [math.inf]
+        return [(a, b, s.rate) for a, b, s in zip(starts, ends, arrivals.steps, strict=True)]
+    return [(0.0, math.inf, arrivals.rate)]
+
+
+def expected_arrivals(arrivals, horizon: float) -> float:
+    """Expected number of arrivals in [0, horizon)."""
+    return sum(r * max(0.0, min(b, horizon) - a) for a, b, r in _segments(arrivals))
+
+
+def block_arrival_times(arrivals, rng: np.random.Generator, t0: float, t1: float) -> np.ndarray:
+    """Sorted arrival times in [t0, t1) of one grid block, drawn from that block's generator."""
+    if isinstance(arrivals, ConstantArrivals):
+        rate = arrivals.rate
+        first, last = math.ceil(t0 * rate - 1e-9), math.ceil(t1 * rate - 1e-9)
+        return np.arange(first, last, dtype=np.float64) / rate
+    assert isinstance(arrivals, PoissonArrivals | PiecewiseArrivals)
+    parts = []
+    for a, b, rate in _segments(arrivals):
+        lo, hi = max(a, t0), min(b, t1)
+        if hi <= lo or rate == 0:
+            continue
+        n = rng.poisson(rate * (hi - lo))
+        parts.append(rng.uniform(lo, hi, n))
+    if not parts:
+        return np.empty(0)
+    times = np.concatenate(parts)
+    times.sort()
+    return times
+
+
+@dataclass(frozen=True)
+class RequestBatch:
+    """The requests of one time window, as parallel arrays."""
+
+    arrival: np.ndarray
+    service: np.ndarray
+    size: np.ndarray
+    route_u: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.arrival)
+
+
+class RequestSource:
+    """Draws the requests of any time window of one service from its chunked streams."""
+
+    def __init__(self, name: str, spec: Service, streams: Streams, grid_s: float = GRID_S):
+        self.name = name
+        self.spec = spec
+        self.streams = streams
+        self.grid_s = grid_s
+        self._blocks: dict[int, RequestBatch] = {}
+
+    def _block(self, k: int) -> RequestBatch:
+        block = self._blocks.get(k)
+        if block is None:
+            base = f"service.{self.name}"
+            t0, t1 = k * self.grid_s, (k + 1) * self.grid_s
+            times = block_arrival_times(
+                self.spec.arrivals, self.streams.chunk(f"{base}.arrivals", k), t0, t1
+            )
+            n = len(times)
+            block = RequestBatch(
+                arrival=times,
+                service=sample(self.spec.service_time, self.streams.chunk(f"{base}.service_time", k), n),
+                size=sample(self.spec.response_size, self.streams.chunk(f"{base}.response_size", k), n),
+                route_u=self.streams.chunk(f"{base}.routing", k).random(n),
+            )
+            self._blocks[k] = block
+        return block
+
+    def window(self, t0: float, t1: float) -> RequestBatch:
+        """The requests arriving in [t0, t1); blocks before t0 are forgotten (time only moves on)."""
+        if t1 <= t0:
+            return RequestBatch(*(np.empty(0) for _ in range(4)))
+        k0, k1 = int(t0 // self.grid_s), int(math.ceil(t1 / self.grid_s))
+        for k in [k for k in self._blocks if k < k0]:
+            del self._blocks[k]
+        parts = []
+        for k in range(k0, k1):
+            b = self._block(k)
+            lo, hi = np.searchsorted(b.arrival, [t0, t1], side="left")
+            if hi > lo:
+                parts.append((b, lo, hi))
+        if not parts:
+            return RequestBatch(*(np.empty(0) for _ in range(4)))
+        if len(parts) == 1:
+            b, lo, hi = parts[0]
+            return RequestBatch(b.arrival[lo:hi], b.service[lo:hi], b.size[lo:hi], b.route_u[lo:hi])
+        return RequestBatch(
+            *(
+                np.concatenate([getattr(b, f)[lo:hi] for b, lo, hi in parts])
+                for f in ("arrival", "service", "size", "route_u")
+            )
+        )

@@ -1,0 +1,197 @@
+"""Report plots: each function takes table(s) and a path, saves one PNG, returns the path.
+
+Figures are built with matplotlib's object API on an Agg canvas (no pyplot, so no global
+figure registry or backend switch leaks into the caller) and written atomically.  PNGs carry
+no software/version metadata, so the same data gives the same bytes.  Callers check that a
+table is usable first (``tables.load_table``); an empty series still yields a labelled plot.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from simulator.io import write_bytes
+from simulator.report import tables
+from simulator.units import Seconds
+
+DPI = 110
+WIDTH = 9.0  # inches
+SLO_STYLE = {"color": "#cf222e", "linestyle": "--", "linewidth": 1.2}
+
+
+def _figure(height: float, rows: int = 1, sharex: bool = False) -> tuple[Figure, list]:
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, 1, sharex=sharex, squeeze=False)[:, 0]
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    return fig, list(axes)
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    fig.clear()
+    return write_bytes(Path(path), buffer.getvalue())
+
+
+def time_scale(span_s: Seconds) -> tuple[float, str]:
+    """The divisor and axis label that show a time span in s, min, h or days."""
+    if span_s <= 600:
+        return 1.0, "Simulated time (s)"
+    if span_s <= 3 * 3600:
+        return 60.0, "Simulated time (min)"
+    if span_s <= 3 * 86400:
+        return 3600.0, "Simulated time (h)"
+    return 86400.0, "Simulated time (days)"
+
+
+def _legend(ax, count: int) -> None:
+    if count > 0:
+        ax.legend(fontsize=8, ncols=min(4, max(1, count // 6 + 1)), loc="best")
+
+
+def _slo_for(slo_s: Mapping[str, float] | float | None, service: str) -> float | None:
+    # A service without its own SLO uses the overall ("all") one.
+    value = slo_s.get(service, slo_s.get("all")) if isinstance(slo_s, Mapping) else slo_s
+    return float(value) if value is not None and np.isfinite(value) and value > 0 else None
+
+
+def _slo_lines(slo_s: Mapping[str, float] | float | None, services: list[str]) -> list[float]:
+    found = {_slo_for(slo_s, s) for s in services}
+    return sorted(v for v in found if v is not None)
+
+
+def plot_latency_over_time(service_intervals: pd.DataFrame, path: Path, *,
+                           slo_s: Mapping[str, float] | float | None = None) -> Path:
+    """Mean latency (ms) and arrival rate (requests/s) per observation interval, per service.
+
+    Percentiles are not kept per interval, so the top panel shows the mean with the SLO as a
+    dashed line; the bottom panel shows the offered load that explains it.
+    """
+    metrics = tables.interval_metrics(service_intervals)
+    span = float(metrics["end_s"].max() - min(0.0, metrics["start_s"].min())) if len(metrics) else 0
+    scale, xlabel = time_scale(span)
+    fig, (top, bottom) = _figure(6.0, rows=2, sharex=True)
+    services = sorted(metrics["service"].unique())
+    for service in services:
+        part = metrics[metrics["service"] == service]
+        x = part["mid_s"] / scale
+        top.plot(x, part["mean_latency_s"] * 1e3, label=service, linewidth=1.2)
+        bottom.plot(x, part["throughput_per_s"], label=service, linewidth=1.2)
+    for index, slo in enumerate(_slo_lines(slo_s, services)):
+        top.axhline(slo * 1e3, label="SLO" if index == 0 else None, **SLO_STYLE)
+    top.set_title("Mean latency per interval")
+    top.set_ylabel("Mean latency (ms)")
+    top.set_ylim(bottom=0)
+    bottom.set_title("Offered load per interval")
+    bottom.set_ylabel("Arrivals (requests/s)")
+    bottom.set_xlabel(xlabel)
+    bottom.set_ylim(bottom=0)
+    _legend(top, len(services) + 1)
+    return _save(fig, path)
+
+
+def plot_latency_cdf(latency_sketch: pd.DataFrame, path: Path, *,
+                     slo_s: Mapping[str, float] | float | None = None) -> Path:
+    """Latency CDF per service from the log-bucketed sketch (log latency axis, SLO line)."""
+    return _plot_cdf(tables.latency_cdf(latency_sketch), path, slo_s, "latency sketch")
+
+
+def plot_request_latency_cdf(requests: pd.DataFrame, path: Path, *,
+                             slo_s: Mapping[str, float] | float | None = None) -> Path:
+    """Latency CDF per service from per-request rows, for runs that kept them."""
+    return _plot_cdf(tables.requests_cdf(requests), path, slo_s, "per-request table")
+
+
+def _plot_cdf(cdf: pd.DataFrame, path: Path, slo_s: Mapping[str, float] | float | None,
+              source: str) -> Path:
+    fig, (ax,) = _figure(4.8)
+    services = sorted(cdf["service"].unique())
+    positive = cdf[cdf["value_s"] > 0]
+    for service in services:
+        part = positive[positive["service"] == service]
+        style = {"color": "black", "linewidth": 2.0} if service == "all" else {"linewidth": 1.4}
+        ax.step(part["value_s"] * 1e3, part["cdf"], where="post", label=service, **style)
+    for index, slo in enumerate(_slo_lines(slo_s, services)):
+        ax.axvline(slo * 1e3, label="SLO" if index == 0 else None, **SLO_STYLE)
+    for level in (0.5, 0.95, 0.99):
+        ax.axhline(level, color="grey", linewidth=0.6, alpha=0.6)
+    if len(positive):
+        ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"Latency distribution (from the {source})")
+    ax.set_xlabel("Latency (ms, log scale)")
+    ax.set_ylabel("Fraction of requests ≤ latency")
+    _legend(ax, len(services) + 1)
+    return _save(fig, path)
+
+
+def plot_running_instances(instance_intervals: pd.DataFrame, path: Path, *,
+                           until_s: Seconds | None = None) -> Path:
+    """Count of instances in state running over time, one step line per fleet (and total)."""
+    counts = tables.running_counts(instance_intervals, until_s)
+    span = float(counts["time_s"].max()) if len(counts) else 0.0
+    scale, xlabel = time_scale(span)
+    fig, (ax,) = _figure(4.2)
+    fleets = sorted(counts["fleet"].unique())
+    for fleet in fleets:
+        part = counts[counts["fleet"] == fleet]
+        style = {"color": "black", "linewidth": 2.0} if fleet == "total" else {"linewidth": 1.4}
+        ax.step(part["time_s"] / scale, part["running"], where="post", label=fleet, **style)
+    ax.set_title("Running instances")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Instances running")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    _legend(ax, len(fleets))
+    return _save(fig, path)
+
+
+def plot_utilization(service_intervals: pd.DataFrame, path: Path) -> Path:
+    """vCPU utilization per interval and service: work_s / (vcpus x interval length), in %."""
+    metrics = tables.interval_metrics(service_intervals)
+    span = float(metrics["end_s"].max()) if len(metrics) else 0.0
+    scale, xlabel = time_scale(span)
+    fig, (ax,) = _figure(4.2)
+    services = sorted(metrics["service"].unique())
+    for service in services:
+        part = metrics[metrics["service"] == service]
+        ax.plot(part["mid_s"] / scale, part["utilization"] * 100, label=service, linewidth=1.2)
+    ax.axhline(100, color="grey", linestyle=":", linewidth=1.0)
+    ax.set_title("vCPU utilization per interval (work / capacity of running instances)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Utilization (%)")
+    ax.set_ylim(bottom=0)
+    _legend(ax, len(services))
+    return _save(fig, path)
+
+
+def plot_cost_breakdown(cost: pd.DataFrame, path: Path) -> Path:
+    """Horizontal bars of dollars by service and usage type, largest at the top."""
+    breakdown = tables.cost_breakdown(cost)
+    fig, (ax,) = _figure(max(2.6, 1.2 + 0.38 * len(breakdown)))
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.grid(False, axis="y")
+    services = sorted(breakdown["service"].unique())
+    palette = {s: f"C{i % 10}" for i, s in enumerate(services)}
+    y = np.arange(len(breakdown))[::-1]
+    ax.barh(y, breakdown["usd"], color=[palette[s] for s in breakdown["service"]])
+    ax.set_yticks(y, breakdown["label"], fontsize=9)
+    top = float(breakdown["usd"].max()) if len(breakdown) else 0.0
+    for yi, value in zip(y, breakdown["usd"], strict=True):
+        ax.annotate(f"${value:,.2f}" if abs(value) >= 1 or value == 0 else f"${value:,.4f}",
+                    (value, yi), xytext=(4, 0), textcoords="offset points", va="center",
+                    fontsize=8)
+    ax.set_xlim(0, top * 1.18 if top > 0 else 1.0)
+    ax.set_title(f"Cost by service and usage type (total ${breakdown['usd'].sum():,.2f})")
+    ax.set_xlabel("Cost ($)")
+    return _save(fig, path)

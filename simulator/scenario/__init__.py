@@ -1,0 +1,1 @@
+"""The scenario language: schema, loader with overrides, reference documentation."""

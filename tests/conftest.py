@@ -1,0 +1,42 @@
+"""Shared test helpers: the repository root, scenario paths and a small scenario writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+SHARED = ROOT.parent / "shared"
+
+
+def tiny_scenario(**changes) -> dict:
+    """A minimal valid scenario mapping (2 × m5.large, Poisson 50/s, 60 s)."""
+    data = {
+        "name": "tiny",
+        "horizon": "60 s",
+        "fleets": {"web": {"instance_type": "m5.large", "count": 2}},
+        "services": {
+            "api": {
+                "fleet": "web",
+                "arrivals": {"process": "poisson", "rate": "50/s"},
+                "service_time": {"dist": "exponential", "mean": "20 ms"},
+            }
+        },
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def write_scenario(tmp_path):
+    """Write a scenario mapping (or raw text) to a file and return its path."""
+
+    def write(data, name="scenario.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    return write

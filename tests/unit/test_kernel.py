@@ -1,0 +1,264 @@
+"""Request data plane kernel: hand-computed cases, a reference model, splitting invariance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.compute.kernel import (
+    LEAST_OUTSTANDING,
+    POLICIES,
+    RANDOM,
+    ROUND_ROBIN,
+    QueueState,
+    fcfs_multiserver_bare,
+    serve,
+)
+
+ALL = [RANDOM, ROUND_ROBIN, LEAST_OUTSTANDING]
+
+
+def arr(*xs: float) -> np.ndarray:
+    return np.array(xs, dtype=np.float64)
+
+
+def reference(cpus, arrivals, service, route_u, policy):
+    """Plain-Python model of the documented semantics (outstanding counted from history)."""
+    n_inst = len(cpus)
+    free = [[0.0] * c for c in cpus]
+    history: list[list[float]] = [[] for _ in cpus]
+    rr = 0
+    out = []
+    for k, t in enumerate(arrivals):
+        if policy == RANDOM:
+            i = min(int(route_u[k] * n_inst), n_inst - 1)
+        elif policy == ROUND_ROBIN:
+            i = rr
+        else:
+            outstanding = [sum(d > t for d in history[j]) for j in range(n_inst)]
+            order = [(rr + s) % n_inst for s in range(n_inst)]
+            i = min(order, key=lambda j: (outstanding[j], order.index(j)))
+        srv = min(range(cpus[i]), key=lambda s: (free[i][s], s))
+        start = max(t, free[i][srv])
+        done = start + service[k]
+        free[i][srv] = done
+        history[i].append(done)
+        if policy != RANDOM:
+            rr = (i + 1) % n_inst
+        out.append((i, start, done))
+    return out
+
+
+def test_policy_names_map_to_constants():
+    assert POLICIES == {"random": 0, "round_robin": 1, "least_outstanding": 2}
+
+
+@pytest.mark.parametrize("policy", ALL)
+def test_one_instance_two_servers_by_hand(policy):
+    state = QueueState.empty([2])
+    r = serve(state, arr(0, 0, 0.5, 1, 1), arr(1, 2, 1, 1, 1), arr(0.1, 0.5, 0.9, 0.3, 0.7),
+              policy)
+    # servers free [0,0] -> r0 s0 [0,1]; r1 s1 [0,2]; r2 waits for s0 at 1 -> done 2;
+    # r3 at 1: both free at 2, lowest index s0 -> [2,3]; r4: s1 at 2 -> [2,3]
+    np.testing.assert_array_equal(r.instance, [0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(r.start, arr(0, 0, 1, 2, 2))
+    np.testing.assert_array_equal(r.done, arr(1, 2, 2, 3, 3))
+    assert r.instance.dtype == np.int32
+    np.testing.assert_array_equal(state.in_system(1.0), [4])  # done == t has left
+    np.testing.assert_array_equal(state.in_system(2.5), [2])
+    np.testing.assert_array_equal(state.in_system(3.0), [0])
+
+
+def test_round_robin_three_instances_by_hand():
+    state = QueueState.empty([1, 1, 1])
+    r = serve(state, arr(0, 1, 2, 3, 4, 5, 6), np.full(7, 10.0), None, ROUND_ROBIN)
+    np.testing.assert_array_equal(r.instance, [0, 1, 2, 0, 1, 2, 0])
+    np.testing.assert_array_equal(r.start, arr(0, 1, 2, 10, 11, 12, 20))
+    np.testing.assert_array_equal(r.done, arr(10, 11, 12, 20, 21, 22, 30))
+    assert state.rr[0] == 1
+    np.testing.assert_array_equal(state.in_system(6.0), [3, 2, 2])
+
+
+def test_random_uses_floor_of_u_times_n():
+    state = QueueState.empty([1, 1, 1])
+    r = serve(state, arr(0, 0, 0, 0), arr(1, 1, 1, 1), arr(0.0, 0.5, 0.999, 0.34), RANDOM)
+    np.testing.assert_array_equal(r.instance, [0, 1, 2, 1])
+    np.testing.assert_array_equal(r.start, arr(0, 0, 0, 1))
+    assert state.rr[0] == 0  # random routing leaves the pointer alone
+
+
+def test_least_outstanding_ties_go_round_robin():
+    state = QueueState.empty([1, 1, 1])
+    r = serve(state, arr(0, 0, 0, 1, 1), np.full(5, 10.0), None, LEAST_OUTSTANDING)
+    # all empty: tie -> pointer 0, then 1, then 2; then all hold 1 -> pointer wrapped to 0, 1
+    np.testing.assert_array_equal(r.instance, [0, 1, 2, 0, 1])
+    np.testing.assert_array_equal(r.start, arr(0, 0, 0, 10, 10))
+    assert state.rr[0] == 2
+
+
+def test_least_outstanding_prefers_emptier_instance():
+    state = QueueState.empty([1, 1, 1])
+    # r0 long on inst 0; r1, r2 short on 1 and 2 (finish at 1); r3 at t=1 (exact completion
+    # time: those requests have left) -> counts [1,0,0], pointer at 0 -> scan 0,1 -> inst 1.
+    # r4 at 1.5: counts [1,1,0] -> inst 2; r5 at 1.5: [1,1,1], pointer 0 -> inst 0 (queues
+    # behind the long job). Round robin would have sent r3 to the busy instance 0.
+    a = arr(0, 0, 0, 1, 1.5, 1.5)
+    s = arr(100, 1, 1, 5, 5, 1)
+    r = serve(state, a, s, None, LEAST_OUTSTANDING)
+    np.testing.assert_array_equal(r.instance, [0, 1, 2, 1, 2, 0])
+    np.testing.assert_array_equal(r.start, arr(0, 0, 0, 1, 1.5, 100))
+    # now inst 1 and 2 busy until 6 and 6.5; inst 0 until 101: at t=6.2 -> counts [2,0,1]
+    r2 = serve(state, arr(6.2), arr(1), None, LEAST_OUTSTANDING)
+    assert r2.instance[0] == 1
+
+
+def test_least_outstanding_skips_pointer_when_it_is_fuller():
+    state = QueueState.empty([1, 1, 1])
+    r = serve(state, arr(0, 0, 0), arr(50, 50, 1), None, LEAST_OUTSTANDING)
+    np.testing.assert_array_equal(r.instance, [0, 1, 2])
+    assert state.rr[0] == 0
+    # at t=2 counts are [1, 1, 0]: the pointer (0) is passed over for the empty instance 2
+    r = serve(state, arr(2), arr(1), None, LEAST_OUTSTANDING)
+    assert r.instance[0] == 2 and state.rr[0] == 0
+
+
+@pytest.mark.parametrize("policy", ALL)
+def test_matches_plain_python_reference(policy):
+    rng = np.random.default_rng(7)
+    cpus = [1, 3, 2, 4]
+    n = 400
+    a = np.sort(rng.uniform(0, 60, n)).round(1)  # rounding creates exact ties
+    s = rng.exponential(1.5, n).round(1)
+    u = rng.random(n)
+    r = serve(QueueState.empty(cpus, heap_capacity=1), a, s, u, policy)
+    ref = reference(cpus, a, s, u, policy)
+    np.testing.assert_array_equal(r.instance, [x[0] for x in ref])
+    np.testing.assert_array_equal(r.start, [x[1] for x in ref])
+    np.testing.assert_array_equal(r.done, [x[2] for x in ref])
+
+
+@pytest.mark.parametrize("policy", ALL)
+def test_splitting_into_chunks_is_bit_identical(policy):
+    rng = np.random.default_rng(2024)
+    cpus = [1, 2, 4, 4, 3]
+    n = 20_000
+    a = np.cumsum(rng.exponential(1 / (0.9 * sum(cpus) / 0.5), n))
+    s = rng.exponential(0.5, n)
+    u = rng.random(n)
+    whole_state = QueueState.empty(cpus)
+    whole = serve(whole_state, a, s, u, policy)
+    cuts = np.sort(rng.integers(0, n + 1, 99))  # 100 chunks, some empty
+    bounds = np.concatenate([[0], cuts, [n]])
+    state = QueueState.empty(cpus, heap_capacity=2)
+    parts = [serve(state, a[lo:hi], s[lo:hi], u[lo:hi], policy)
+             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    for name in ("instance", "start", "done"):
+        joined = np.concatenate([getattr(p, name) for p in parts])
+        np.testing.assert_array_equal(joined, getattr(whole, name))
+    assert state.heap.shape[1] > 2  # growth exercised
+    np.testing.assert_array_equal(state.free, whole_state.free)
+    assert state.rr[0] == whole_state.rr[0]
+    for t in (a[-1], a[-1] + 1.0, a[-1] + 100.0):  # in_system is exact from now on
+        expected = np.bincount(whole.instance[whole.done > t], minlength=len(cpus))
+        np.testing.assert_array_equal(state.in_system(t), expected)
+        np.testing.assert_array_equal(whole_state.in_system(t), expected)
+
+
+@pytest.mark.parametrize("c", [1, 3, 4])
+def test_single_instance_equals_bare_baseline(c):
+    rng = np.random.default_rng(c)
+    a = np.cumsum(rng.exponential(1.0, 5000))
+    s = rng.exponential(0.9 * c, 5000)
+    r = serve(QueueState.empty([c]), a, s, None, ROUND_ROBIN)
+    np.testing.assert_array_equal(r.done, fcfs_multiserver_bare(a, s, c))
+
+
+def test_bare_single_server_matches_lindley():
+    rng = np.random.default_rng(3)
+    a = np.cumsum(rng.exponential(1.0, 10_000))
+    s = rng.exponential(0.8, 10_000)
+    done = fcfs_multiserver_bare(a, s, 1)
+    # Lindley: W_n = X_n - min_{k<=n} X_k, X running sum of S_{k-1} - (A_k - A_{k-1}), X_0 = 0
+    x = np.concatenate([[0.0], np.cumsum(s[:-1] - np.diff(a))])
+    wait = x - np.minimum.accumulate(np.minimum(x, 0.0))
+    np.testing.assert_allclose(done - a - s, wait, atol=1e-9)
+
+
+def test_add_and_remove_instances_keep_state():
+    state = QueueState.empty([1, 1])
+    serve(state, arr(0, 0), arr(10, 20), None, ROUND_ROBIN)
+    j = state.add_instance(4, ready_at=5.0)
+    assert j == 2 and state.free.shape == (3, 4)
+    assert np.isinf(state.free[0, 1:]).all() and (state.free[2] == 5.0).all()
+    r = serve(state, arr(6, 6, 6), arr(1, 1, 1), None, ROUND_ROBIN)
+    np.testing.assert_array_equal(r.instance, [0, 1, 2])
+    np.testing.assert_array_equal(r.start, arr(10, 20, 6))
+    np.testing.assert_array_equal(state.in_system(6.5), [2, 2, 1])
+    state.remove_instance(0)  # pointer was at 0 -> now the old instance 1 (row 0)
+    assert state.n_instances == 2 and state.rr[0] == 0
+    np.testing.assert_array_equal(state.in_system(6.5), [2, 1])
+    r = serve(state, arr(7), arr(1), None, ROUND_ROBIN)
+    assert r.instance[0] == 0 and r.start[0] == 21.0
+    state.remove_instance(0)
+    state.remove_instance(0)
+    with pytest.raises(ValueError, match="no instance"):
+        serve(state, arr(8), arr(1), None, ROUND_ROBIN)
+
+
+def test_remove_before_pointer_shifts_pointer():
+    state = QueueState.empty([1, 1, 1])
+    state.rr[0] = 2
+    state.remove_instance(0)
+    assert state.rr[0] == 1  # still the same instance (old row 2)
+    state.remove_instance(1)
+    assert state.rr[0] == 0  # removed the pointed-at last row: wrap
+
+
+def test_input_errors():
+    state = QueueState.empty([1])
+    with pytest.raises(ValueError, match="sorted"):
+        serve(state, arr(1, 0), arr(1, 1), None, ROUND_ROBIN)
+    with pytest.raises(ValueError, match="equal length"):
+        serve(state, arr(0, 1), arr(1), None, ROUND_ROBIN)
+    with pytest.raises(ValueError, match="route_u"):
+        serve(state, arr(0), arr(1), None, RANDOM)
+    with pytest.raises(ValueError, match="policy"):
+        serve(state, arr(0), arr(1), None, 7)
+    with pytest.raises(ValueError, match="vCPU"):
+        QueueState.empty([2, 0])
+    with pytest.raises(ValueError, match="no instance"):
+        serve(QueueState.empty([]), arr(), arr(), None, ROUND_ROBIN)
+
+
+def test_empty_batch_is_a_no_op():
+    state = QueueState.empty([2, 2])
+    r = serve(state, arr(), arr(), arr(), RANDOM)
+    assert r.instance.size == r.start.size == r.done.size == 0
+
+
+@pytest.mark.parametrize("policy", ALL)
+def test_overload_grows_heaps_without_losing_requests(policy):
+    rng = np.random.default_rng(99)
+    n = 200_000
+    a = np.cumsum(rng.exponential(1.0, n))
+    s = rng.exponential(4.5, n)  # 3 vCPUs in the pool, offered load 4.5: rho = 1.5
+    state = QueueState.empty([1, 2], heap_capacity=1)
+    r = serve(state, a, s, rng.random(n), policy)
+    t = a[-1]
+    expected = np.bincount(r.instance[r.done > t], minlength=2)
+    assert expected.sum() > 10_000  # a long backlog built up
+    np.testing.assert_array_equal(state.in_system(t), expected)
+    assert state.heap.shape[1] >= expected.max()
+
+
+def test_engine_pattern_empty_pool_then_instances_join():
+    state = QueueState.empty([])
+    assert state.n_instances == 0 and state.in_system(0.0).size == 0
+    assert state.add_instance(2, ready_at=3.0) == 0
+    assert state.add_instance(1, ready_at=4.0) == 1
+    r = serve(state, arr(4, 4, 4), arr(1, 1, 1), None, LEAST_OUTSTANDING)
+    np.testing.assert_array_equal(r.instance, [0, 1, 0])
+    np.testing.assert_array_equal(state.in_system(4.5), [2, 1])
+    copy = state.copy()
+    serve(copy, arr(5), arr(1), None, ROUND_ROBIN)
+    np.testing.assert_array_equal(state.in_system(4.5), [2, 1])  # original untouched
