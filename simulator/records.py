@@ -8,11 +8,11 @@ start of the run, sizes bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import ClassVar
 
 
-class EndCause(str, Enum):
+class EndCause(StrEnum):
     """Why an instance left a state; the typed cause carried by every interrupt."""
 
     BOOTED = "booted"

@@ -112,6 +112,7 @@ def _empty(value: Any) -> None:
 
 
 def ordered_tiers(tiers: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Check a cumulative tier list: `up_to` strictly increasing, only the last one open."""
     ends = [t.up_to_bytes for t in tiers]
     if not ends or ends[-1] is not None:
         raise ValueError("the last tier must be open-ended (up_to: null)")

@@ -20,6 +20,7 @@ such as ``m5.large`` stay one path segment (``ec2.on_demand.linux.m5.large``).
 from __future__ import annotations
 
 import difflib
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -299,8 +300,12 @@ def load_pricebook(ref: str | Path = DEFAULT_BOOK, base_dir: Path | None = None)
     return parse_pricebook(text, str(path))
 
 
+@functools.lru_cache(maxsize=32)
 def parse_pricebook(text: str, source: str = "") -> PriceBook:
-    """Validate price-book YAML text; source names it in error messages and `source_path`."""
+    """Validate price-book YAML text; source names it in error messages and `source_path`.
+
+    Cached on (text, source): a PriceBook is immutable, so runs and sweeps share one.
+    """
     data = load_yaml(text, source)
     if not isinstance(data, dict):
         raise InputError(source, [Problem("", "a price book must be a YAML mapping (name:, ec2:, ...)")])

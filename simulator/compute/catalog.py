@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -174,6 +175,7 @@ def _row_type(row: dict[str, str], where: str, problems: list[Problem]) -> Insta
     )
 
 
+@functools.lru_cache(maxsize=32)
 def parse_catalog(text: str, source: str) -> Catalog:
     """Build a catalog from CSV text; source names the file in error messages."""
     reader = csv.DictReader(io.StringIO(text))

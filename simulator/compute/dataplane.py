@@ -51,7 +51,7 @@ class ServiceDataPlane:
         self.keep_exact = keep_exact
         self.keep_requests = keep_requests
         self.sketch = LatencySketch(alpha=sketch_alpha)
-        self._latencies: list[np.ndarray] = []
+        self._latencies = np.empty(1024 if keep_exact else 0)
         self._total = 0
         self._sum = 0.0
         self._violations = 0
@@ -123,7 +123,12 @@ class ServiceDataPlane:
         self._violations += violations
         self.sketch.add(latency)
         if self.keep_exact:
-            self._latencies.append(latency)
+            start = self._total - n
+            if self._total > len(self._latencies):
+                grown = np.empty(max(self._total, 2 * len(self._latencies)))
+                grown[:start] = self._latencies[:start]
+                self._latencies = grown
+            self._latencies[start : self._total] = latency
         if self.keep_requests:
             numbers = np.array([m.number for m in self.members], dtype=np.int32)
             self.recorder.add_columns(
@@ -163,10 +168,8 @@ class ServiceDataPlane:
     # ---------------------------------------------------------------- results
 
     def latencies(self) -> np.ndarray | None:
-        """Every served request's latency (exact mode), else None."""
-        if not self.keep_exact:
-            return None
-        return np.concatenate(self._latencies) if self._latencies else np.empty(0)
+        """Every served request's latency (exact mode, in no particular order), else None."""
+        return self._latencies[: self._total] if self.keep_exact else None
 
     def latency_row(self) -> dict:
         """This service's latency statistics (exact or from the sketch)."""
@@ -191,7 +194,7 @@ def latency_stats(
     if count == 0:
         values = [float("nan")] * 3
     elif exact is not None:
-        values = [float(v) for v in np.quantile(exact, qs)]
+        values = quantiles_in_place(exact, qs)
     else:
         values = [sketch.quantile(q) for q in qs]
     row.update({"p50_s": values[0], "p95_s": values[1], "p99_s": values[2]})
@@ -206,10 +209,30 @@ def latency_stats(
     return row
 
 
+def quantiles_in_place(values: np.ndarray, qs) -> list[float]:
+    """Quantiles by linear interpolation (numpy's default method), partitioning values in place.
+
+    Avoids the copy np.quantile makes of a multi-million-element array; reorders `values`.
+    """
+    n = len(values)
+    pos = [(n - 1) * q for q in qs]
+    kth = sorted({int(np.floor(h)) for h in pos} | {min(int(np.floor(h)) + 1, n - 1) for h in pos})
+    values.partition(kth)
+    out = []
+    for h in pos:
+        lo = int(np.floor(h))
+        hi = min(lo + 1, n - 1)
+        a, b, t = float(values[lo]), float(values[hi]), h - lo
+        out.append(a + t * (b - a) if t < 0.5 else b - (b - a) * (1 - t))
+    return out
+
+
 def latency_table(planes: list[ServiceDataPlane]) -> pd.DataFrame:
     """The `latency` table: one row per service and one row 'all' over every request."""
     rows = [p.latency_row() for p in planes]
-    if planes:
+    if len(planes) == 1:
+        rows.append(rows[0] | {"service": "all"})
+    elif planes:
         exact = [p.latencies() for p in planes]
         merged = LatencySketch(alpha=planes[0].sketch.alpha)
         for p in planes:

@@ -22,6 +22,8 @@ from simulator.scenario.schema import Volume
 GP3_BASE_IOPS = 3000.0
 GP3_BASE_THROUGHPUT = 125.0 * 2**20
 
+_STARTED, _BOOTED = EndCause.STARTED.value, EndCause.BOOTED.value
+
 Listener = Callable[["Instance", str, str], None]
 
 
@@ -57,6 +59,8 @@ class Instance:
         self.purchase_option = purchase_option
         self.os = os
         self.volume = volume
+        self._key = (instance_id, fleet, itype.name, az, purchase_option, os)
+        self._log = recorder.appender(InstanceInterval)
         self.number = -1  # position in the world's instance list (set by the World)
         self.state = "none"
         self.since = env.now
@@ -70,16 +74,11 @@ class Instance:
 
     # ---------------------------------------------------------------- state bookkeeping
 
-    def _enter(self, state: str, cause: EndCause) -> None:
-        old = self.state
-        if old not in ("none", state):
-            self.recorder.add(
-                InstanceInterval(
-                    self.id, self.fleet, self.type.name, self.az, self.purchase_option,
-                    self.os, old, self.since, self.env.now, cause.value,
-                )
-            )
-        self.state, self.since = state, self.env.now
+    def _enter(self, state: str, cause: str) -> None:
+        old, now = self.state, self.env.now
+        if old != "none":
+            self._log((*self._key, old, self.since, now, cause))
+        self.state, self.since = state, now
         for listener in self.listeners:
             listener(self, old, state)
 
@@ -116,17 +115,18 @@ class Instance:
             self.process.interrupt(Stop(cause, terminate))
 
     def _run(self, boot_time: float):
-        self._attach_volume()
-        self._enter("pending", EndCause.STARTED)
+        if self._volume_since is None and self.volume is not None:
+            self._attach_volume()
+        self._enter("pending", _STARTED)
         try:
             if boot_time > 0:
                 yield self.env.timeout(boot_time)
-            self._enter("running", EndCause.BOOTED)
+            self._enter("running", _BOOTED)
             yield self.env.event()  # runs until interrupted
         except simpy.Interrupt as intr:
             stop = intr.cause if isinstance(intr.cause, Stop) else Stop(EndCause.TERMINATED_BY_USER, True)
             final = "terminated" if stop.terminate else "stopped"
-            self._enter(final, stop.cause)
+            self._enter(final, EndCause(stop.cause).value)
             if stop.terminate:
                 self._release_volume()
 
@@ -134,11 +134,9 @@ class Instance:
         """Close the open interval at the end of the run (state unchanged, cause end_of_run)."""
         if self.state in ("none", "terminated"):
             return
-        self.recorder.add(
-            InstanceInterval(
-                self.id, self.fleet, self.type.name, self.az, self.purchase_option,
-                self.os, self.state, self.since, self.env.now, EndCause.END_OF_RUN.value,
-            )
+        self.recorder.add_row(
+            InstanceInterval,
+            (*self._key, self.state, self.since, self.env.now, EndCause.END_OF_RUN.value),
         )
         self.since = self.env.now
         self._release_volume()

@@ -9,6 +9,7 @@ afterwards from the records alone.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections import defaultdict
 from typing import Any, ClassVar, Protocol
 
@@ -28,15 +29,33 @@ class Recorder:
     def __init__(self) -> None:
         self._rows: dict[str, list[tuple]] = defaultdict(list)
         self._fields: dict[str, tuple[str, ...]] = {}
+        self._getters: dict[type, operator.attrgetter] = {}
         self._batches: dict[str, list[dict[str, np.ndarray]]] = defaultdict(list)
         self._frames: dict[str, pd.DataFrame] = {}
 
     def add(self, record: Any) -> None:
         """Append one record (a frozen dataclass instance with a TABLE class attribute)."""
-        table = record.TABLE
+        getter = self._getters.get(type(record))
+        if getter is None:
+            names = tuple(f.name for f in dataclasses.fields(record))
+            self._fields.setdefault(record.TABLE, names)
+            getter = self._getters[type(record)] = operator.attrgetter(*names)
+        self._rows[record.TABLE].append(getter(record))
+
+    def add_row(self, record_type: type, values: tuple) -> None:
+        """Append one row of `record_type`'s table given as a tuple in field order (hot paths).
+
+        Equivalent to ``add(record_type(*values))`` without building the dataclass.
+        """
+        table = record_type.TABLE
         if table not in self._fields:
-            self._fields[table] = tuple(f.name for f in dataclasses.fields(record))
-        self._rows[table].append(dataclasses.astuple(record))
+            self.declare(record_type)
+        self._rows[table].append(values)
+
+    def appender(self, record_type: type):
+        """A bound `append` for rows of `record_type` (tuples in field order), for hot loops."""
+        self.declare(record_type)
+        return self._rows[record_type.TABLE].append
 
     def add_columns(self, table: str, columns: dict[str, np.ndarray]) -> None:
         """Append a batch of rows given as equal-length arrays, one per column."""

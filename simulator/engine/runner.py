@@ -21,9 +21,9 @@ import simulator
 from simulator.billing.cost import cost, cost_summary
 from simulator.engine.streams import Streams
 from simulator.engine.world import World
+from simulator.errors import InputError
 from simulator.scenario.checks import reference_problems
 from simulator.scenario.schema import Scenario
-from simulator.errors import InputError
 from simulator.summary import summarize
 
 _PACKAGES = ("simpy", "numpy", "pandas", "numba", "pydantic", "pyarrow")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pandas as pd
 import simpy
+from simpy.core import URGENT, EmptySchedule, StopSimulation
 
 from simulator.billing.pricebook import PriceBook, load_pricebook
 from simulator.compute.catalog import Catalog, load_catalog
@@ -26,15 +27,36 @@ Progress = Callable[[float, float], None]
 
 
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it processes."""
+    """A SimPy environment whose run loop also counts the events it processes."""
 
     def __init__(self, initial_time: float = 0.0):
         super().__init__(initial_time)
         self.events = 0
 
-    def step(self) -> None:
-        self.events += 1
-        super().step()
+    def run(self, until: float | None = None) -> None:  # type: ignore[override]
+        """Process events up to `until` (exclusive of events scheduled at `until`), counting them.
+
+        The same loop as simpy.Environment.run with an event counter and nothing else per event.
+        """
+        if until is None:
+            raise ValueError("a dcsim World always runs to a horizon")
+        if until <= self.now:
+            return
+        stop = simpy.Event(self)
+        stop._ok = True
+        stop._value = None
+        self.schedule(stop, URGENT, until - self.now)
+        stop.callbacks.append(StopSimulation.callback)
+        step, count = self.step, 0
+        try:
+            while True:
+                step()
+                count += 1
+        except StopSimulation:
+            count += 1  # the stop event itself was processed by step()
+        except EmptySchedule:
+            pass
+        self.events += count - 1  # do not count our own stop event
 
 
 class World:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from simulator import load_scenario
 from simulator.errors import InputError
@@ -54,7 +55,7 @@ def test_test_block_applies_only_when_asked(write_scenario):
 
 def test_scenario_is_frozen(write_scenario):
     sc = load_scenario(write_scenario(tiny_scenario()))
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         sc.horizon = 5  # type: ignore[misc]
 
 

@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 
 from simulator.io import write_json, write_parquet, write_text
-from simulator.report import build_reports
+from simulator.report import build_reports, tables
 from simulator.report import formatting as fmt
-from simulator.report import tables
 
 REPORT_DIR = Path(__file__).resolve().parents[2] / "simulator" / "report"
 
