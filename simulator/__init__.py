@@ -6,11 +6,17 @@ Public API (what notebooks and tests use)::
     scenario = load_scenario("scenarios/quickstart.yaml", ["fleets.web.count=6"])
     result = run(scenario, seed=1)
     result.summary["latency"]["p99_s"], result.tables["service_intervals"]
+
+    sweep = run_sweep("scenarios/sweeps/fleet-size.yaml", jobs=2)
+    sweep.runs, sweep.cells, sweep.differences          # tidy DataFrames
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "RunResult", "Scenario", "load_scenario", "run", "write_run"]
+__all__ = [
+    "InputError", "RunResult", "Scenario", "SweepResult", "load_scenario", "load_sweep", "run",
+    "run_sweep", "write_run",
+]
 
 
 def __getattr__(name: str):
@@ -35,6 +41,14 @@ def __getattr__(name: str):
         from simulator.errors import InputError
 
         return InputError
+    if name == "load_sweep":
+        from simulator.experiments.spec import load_sweep
+
+        return load_sweep
+    if name in ("run_sweep", "SweepResult"):
+        from simulator.experiments import runner
+
+        return getattr(runner, name)
     if name == "write_run":
         from simulator.results import write_run
 

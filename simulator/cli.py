@@ -121,12 +121,78 @@ def _pct(x: float | None) -> str:
 
 
 @app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="Sweep YAML file.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the grid and exit.")] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="Parallel workers.")] = 1,
+    executor: Annotated[str, typer.Option(help="local (process pool) or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default results/sweeps/NAME).")] = None,
+    resume: Annotated[bool, typer.Option(help="Keep finished runs and run only the rest.")] = True,
+    test: TestOption = False,
+) -> None:
+    """Run a sweep (axes × replications) and write the comparison tables and report."""
+    from simulator.experiments.executors import make_executor
+    from simulator.experiments.runner import default_out_dir, run_sweep
+    from simulator.experiments.spec import load_sweep
+
+    if executor not in ("local", "dask"):
+        _fail(InputError("--executor", [_problem("--executor", "use local or dask", executor)]))
+    sw = _guard(lambda: load_sweep(file, test=test))
+    if dry_run:
+        typer.echo(sw.grid_text())
+        return
+    folder = out or default_out_dir(sw)
+    progress, done = _sweep_progress()
+    ex = make_executor(executor, jobs, scheduler)
+    try:
+        result = run_sweep(sw, folder, executor=ex, resume=resume, progress=progress)
+    finally:
+        done()
+        ex.close()
+    typer.echo(
+        f"sweep {sw.spec.name}: {len(result.runs)} runs ({result.executed} run now, "
+        f"{result.reused} kept from before), {len(sw.cells)} cells"
+    )
+    if result.best:
+        typer.echo(f"goal: {result.best['message']}")
+        if result.best.get("params"):
+            typer.echo("      " + ", ".join(f"{k}={v}" for k, v in result.best["params"].items()))
+    typer.echo(f"report: {folder / 'report.html'}  (runs.parquet, cells.parquet, differences.parquet)")
+
+
+def _sweep_progress():
+    """A rich progress bar with ETA across runs on a terminal; nothing when piped."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
+                   TimeRemainingColumn(), transient=True)
+    task = bar.add_task("sweep", total=None)
+    bar.start()
+    return (lambda done, total: bar.update(task, completed=done, total=total)), bar.stop
+
+
+@app.command()
 def report(
     folder: Annotated[Path, typer.Argument(help="A run folder written by `dcsim run`.")],
 ) -> None:
     """Rebuild report.md, report.html and plots/ of a run folder from its tables."""
     from simulator.report import build_reports
 
+    if (folder / "sweep.json").exists():
+        from simulator.report.sweep import build_sweep_report
+
+        paths = build_sweep_report(folder)
+        typer.echo(f"report: {folder / 'report.html'} ({len(paths)} files)")
+        return
     if not (folder / "summary.json").exists():
         _fail(InputError(str(folder), [_problem("", "not a run folder (no summary.json); run `dcsim run` first", str(folder))]))
     paths = build_reports(folder)

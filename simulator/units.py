@@ -156,11 +156,16 @@ def parse_rate(value: object) -> PerSecond:
     count, count_unit = _split(count_text, "a rate", "600/s")
     if count_unit not in ("", "req", "reqs", "requests", "events", "objects"):
         raise UnitError(f"unexpected word {count_unit!r} in a rate; write e.g. '600/s'")
+    return count / _period(per, "rate")
+
+
+def _period(per: str, what: str) -> Seconds:
+    """The period after the slash of "600/s", "$70/mo", "5/10 s" in seconds (must be positive)."""
     per = per.strip()
-    per_amount = parse_duration(per if _QUANTITY.match(per) and per[0].isdigit() else "1 " + per)
-    if per_amount <= 0:
-        raise UnitError("the period of a rate must be positive")
-    return count / per_amount
+    seconds = parse_duration(per if per[:1].isdigit() else "1 " + per)
+    if seconds <= 0:
+        raise UnitError(f"the period of a {what} must be positive")
+    return seconds
 
 
 def parse_money(value: object) -> Usd:
@@ -188,12 +193,7 @@ def parse_money_rate(value: object) -> UsdPerSecond:
     if "/" not in text:
         raise UnitError("expected a price per time such as '$0.096/h'")
     amount_text, _, per = text.partition("/")
-    amount = parse_money(amount_text)
-    per = per.strip()
-    per_amount = parse_duration(per if per[:1].isdigit() else "1 " + per)
-    if per_amount <= 0:
-        raise UnitError("the period of a price must be positive")
-    return amount / per_amount
+    return parse_money(amount_text) / _period(per, "price")
 
 
 def parse_fraction(value: object) -> float:
@@ -224,8 +224,7 @@ def parse_annual_rate(value: object) -> PerSecond:
     f = parse_fraction(frac_text)
     if not 0 <= f < 1:
         raise UnitError("a fraction per time must lie in [0%, 100%)")
-    period = parse_duration(per.strip() if per.strip()[:1].isdigit() else "1 " + per.strip())
-    return -math.log1p(-f) / period
+    return -math.log1p(-f) / _period(per, "fraction per time")
 
 
 def _validator(parse):

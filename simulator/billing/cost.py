@@ -128,13 +128,23 @@ def _table(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str]) ->
 def _stays(frame: pd.DataFrame, key: str, same: list[str]) -> pd.DataFrame:
     """Merge rows of one resource that touch and keep the same `same` columns into one stay."""
     f = frame.sort_values([key, "start_s"], kind="stable").reset_index(drop=True)
-    reach = f.groupby(key)["end_s"].cummax().groupby(f[key]).shift()
-    new = reach.isna() | (f["start_s"] > reach + TOUCH_S)
-    for column in same:
-        new |= f[column] != f.groupby(key)[column].shift()
-    stay = new.cumsum()
-    spec = {c: (c, "first") for c in [key, *same]}
-    return f.groupby(stay).agg(**spec, start_s=("start_s", "min"), end_s=("end_s", "max"))
+    start, end = f["start_s"].to_numpy(dtype=float), f["end_s"].to_numpy(dtype=float)
+    continues = np.zeros(len(f), dtype=bool)  # row i continues the stay of row i - 1
+    if len(f) > 1:
+        same_group = f[key].to_numpy()[1:] == f[key].to_numpy()[:-1]
+        # reach = the latest end so far within the resource (rows may overlap)
+        reach = f.groupby(key, sort=False)["end_s"].cummax().to_numpy(dtype=float) if (
+            same_group & (end[:-1] > start[1:])).any() else end
+        attached = same_group & (start[1:] <= reach[:-1] + TOUCH_S)
+        for column in same:
+            values = f[column].to_numpy()
+            attached &= values[1:] == values[:-1]
+        continues[1:] = attached
+    first = np.flatnonzero(~continues)
+    out = f.loc[first, [key, *same]].reset_index(drop=True)
+    out["start_s"] = start[first]
+    out["end_s"] = np.maximum.reduceat(end, first) if len(first) else end[:0]
+    return out
 
 
 def _billed(stays: pd.DataFrame, rule: BillingRule) -> np.ndarray:

@@ -8,6 +8,7 @@ traced to what produced it.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import platform
 import time
@@ -29,15 +30,20 @@ from simulator.summary import summarize
 _PACKAGES = ("simpy", "numpy", "pandas", "numba", "pydantic", "pyarrow")
 
 
-def versions() -> dict[str, str]:
-    """Versions of Python, dcsim and the packages whose behaviour shapes results."""
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple[tuple[str, str], ...]:
     out = {"python": platform.python_version(), "dcsim": simulator.__version__}
     for pkg in _PACKAGES:
         try:
             out[pkg] = importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:
             out[pkg] = "absent"
-    return out
+    return tuple(out.items())
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, dcsim and the packages whose behaviour shapes results."""
+    return dict(_versions())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,96 @@
+"""Sweep files expand into validated cells before any run; bad sweeps fail naming the axis."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from simulator.cli import app
+from simulator.errors import InputError
+from simulator.experiments.spec import load_sweep, replication_seed
+from tests.conftest import SCENARIOS, tiny_scenario
+
+
+@pytest.fixture
+def sweep_file(tmp_path):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny_scenario()))
+
+    def write(**fields) -> str:
+        data = {"name": "s", "base": "base.yaml"} | fields
+        path = tmp_path / "sweep.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return str(path)
+
+    return write
+
+
+def test_cartesian_and_zipped_axes(sweep_file):
+    sw = load_sweep(sweep_file(
+        axes={"fleets.web.count": [1, 2, 3], "services.api.load_balancer.policy": ["random", "round_robin"]},
+        zip=[{"fleets.web.instance_type": ["m5.large", "c5.xlarge"], "services.api.slo": ["100 ms", "200 ms"]}],
+        replications=3,
+    ))
+    assert len(sw.cells) == 3 * 2 * 2
+    assert len(sw.runs()) == 36
+    pairs = {(c.scenario.fleets["web"].instance_type, c.scenario.services["api"].slo) for c in sw.cells}
+    assert pairs == {("m5.large", 0.1), ("c5.xlarge", 0.2)}  # zipped, not crossed
+    assert sw.axis_names == ["fleets.web.count", "services.api.load_balancer.policy",
+                             "fleets.web.instance_type", "services.api.slo"]
+
+
+def test_replication_r_has_the_same_seed_in_every_cell(sweep_file):
+    sw = load_sweep(sweep_file(axes={"fleets.web.count": [1, 2]}, replications=4, seed=9))
+    runs = sw.runs()
+    by_cell = {}
+    for r in runs:
+        by_cell.setdefault(r.cell, []).append(r.seed)
+    assert by_cell[0] == by_cell[1]
+    assert len(set(by_cell[0])) == 4
+    assert by_cell[0] == [replication_seed(9, r) for r in range(4)]
+
+
+def test_set_applies_to_every_cell(sweep_file):
+    sw = load_sweep(sweep_file(set={"horizon": "10 s"}, axes={"fleets.web.count": [1, 2]}))
+    assert all(c.scenario.horizon == 10 for c in sw.cells)
+
+
+def test_test_block_replaces_top_level_fields(sweep_file):
+    path = sweep_file(axes={"fleets.web.count": [1, 2, 3]}, replications=5,
+                      test={"replications": 1, "axes": {"fleets.web.count": [2]}})
+    assert len(load_sweep(path).runs()) == 15
+    assert len(load_sweep(path, test=True).runs()) == 1
+
+
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        ({"axes": {"fleets.web.cont": [1, 2]}}, ["axes.fleets.web.cont", "unknown key"]),
+        ({"axes": {"fleets.web.count": [2, "many"]}}, ["axes.fleets.web.count", "many"]),
+        ({"axes": {"fleets.web.count": [2, -1]}}, ["axes.fleets.web.count", "-1"]),
+        ({"axes": {"horizon": ["1 parsec"]}}, ["axes.horizon", "parsec"]),
+        ({"zip": [{"fleets.web.count": [1, 2], "horizon": [5]}]}, ["zip", "equal lengths"]),
+        ({"axes": {"fleets.web.count": []}}, ["axes.fleets.web.count"]),
+        ({"replications": 0}, ["replications"]),
+        ({"base": "missing.yaml"}, ["missing.yaml"]),
+        ({"axs": {}}, ["axs", "unknown key"]),
+        ({"set": {"fleets.web.instance_type": "m5.lage"}}, ["fleets.web.instance_type", "m5.lage"]),
+    ],
+)
+def test_bad_sweeps_fail_before_any_run(sweep_file, fields, words, tmp_path):
+    path = sweep_file(**fields)
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    for w in words:
+        assert w in str(err.value)
+    result = CliRunner().invoke(app, ["sweep", path, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()  # nothing ran
+
+
+def test_dry_run_prints_the_grid():
+    result = CliRunner().invoke(app, ["sweep", str(SCENARIOS / "sweeps" / "fleet-size.yaml"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "15 cells × 5 replications = 75 runs" in result.output
+    assert "fleets.web.count=6, services.api.load_balancer.policy=random" in result.output
