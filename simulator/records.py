@@ -77,6 +77,7 @@ class ServiceInterval:
 
     Requests are counted in the interval in which they arrive.  `instances` and `vcpus` are
     time averages over the interval, so utilization = work_s / (vcpus × (end_s − start_s)).
+    `p99_s` is the exact 99th percentile of the latencies of the interval's served requests.
     """
 
     TABLE: ClassVar[str] = "service_intervals"
@@ -87,6 +88,7 @@ class ServiceInterval:
     served: int
     dropped: int
     latency_sum_s: float
+    p99_s: float
     slo_violations: int
     work_s: float
     instances: float

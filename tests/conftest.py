@@ -12,6 +12,19 @@ SCENARIOS = ROOT / "scenarios"
 SHARED = ROOT.parent / "shared"
 
 
+def ec2_book(name: str, linux: str, suse: str) -> str:
+    """Price-book YAML with only EC2 Linux (per second) and SUSE (hourly) on-demand prices.
+
+    `linux` and `suse` are YAML flow mappings, e.g. "{m5.large: 0.096}".
+    """
+    return (
+        f"name: {name}\nversion: 2026-01-01\nregion: us-east-1\ncurrency: USD\nec2:\n"
+        "  billing:\n    linux: {granularity: 1 s, minimum: 60 s}\n"
+        "    suse: {granularity: 1 h, minimum: 1 h}\n"
+        f"  on_demand:\n    linux: {linux}\n    suse: {suse}\n"
+    )
+
+
 def tiny_scenario(**changes) -> dict:
     """A minimal valid scenario mapping (2 × m5.large, Poisson 50/s, 60 s)."""
     data = {

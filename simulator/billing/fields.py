@@ -10,16 +10,12 @@ are refused so that nobody mixes the two.  ``load_yaml`` refuses a key written t
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 import re
-import types
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any
 
-import yaml
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import BeforeValidator, Field
 
-from simulator.errors import InputError, Problem
 from simulator.units import (
     GIB,
     HOUR,
@@ -144,92 +140,3 @@ OptSize = Annotated[float | None, BeforeValidator(_size)]
 IsoDate = Annotated[str, BeforeValidator(_date)]
 Empty = Annotated[None, BeforeValidator(_empty)]
 Text = Annotated[str, Field(min_length=1)]
-
-
-
-# -- strict YAML and dotted-path errors -------------------------------------------------------
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects a key written twice in one mapping."""
-
-
-def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if not isinstance(key, str | int | float | bool):
-            continue
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
-
-
-def load_yaml(text: str, source: str) -> Any:
-    """Parse YAML safely; a syntax error or a repeated key is an InputError at line and column."""
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = getattr(exc, "problem", None) or str(exc)
-        raise InputError(source, [Problem(where, f"invalid YAML: {what}")]) from None
-
-
-def validation_problems(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
-    """One Problem per pydantic error of a root model, with dotted paths and plain messages."""
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = ".".join(str(p) for p in loc)
-        if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(root, loc[:-1])
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            keys = f" (allowed: {', '.join(allowed)})" if allowed else ""
-            problems.append(Problem(path, f"unknown key{hint}{keys}"))
-        elif err["type"] == "missing":
-            problems.append(Problem(path, "required key is missing"))
-        else:
-            message = err["msg"].removeprefix("Value error, ")
-            value = err.get("input")
-            scalar = value is None or isinstance(value, str | int | float | bool)
-            problems.append(Problem(path, message, value) if scalar else Problem(path, message))
-    return problems
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp
-            tp = args[0]
-        else:
-            return tp
-
-
-def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed in the mapping at loc below root (empty if it is not a model)."""
-    tp: Any = root
-    for part in loc:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = next((f for n, f in tp.model_fields.items() if part in (n, f.alias)), None)
-            tp = field.annotation if field else None
-        elif get_origin(tp) in (dict, tuple, list):
-            tp = get_args(tp)[-1 if get_origin(tp) is dict else 0]
-        else:
-            return []
-    tp = _unwrap(tp)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return sorted(f.alias or n for n, f in tp.model_fields.items())
-    return []

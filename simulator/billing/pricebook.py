@@ -55,11 +55,10 @@ from simulator.billing.fields import (
     UsdPerGb,
     UsdPerGbMonth,
     UsdPerHour,
-    load_yaml,
     ordered_tiers,
-    validation_problems,
 )
 from simulator.errors import InputError, Problem
+from simulator.inputs import load_yaml, validation_problems
 
 DEFAULT_BOOK = "aws-us-east-1"
 
@@ -312,6 +311,6 @@ def parse_pricebook(text: str, source: str = "") -> PriceBook:
     try:
         book = PriceBook.model_validate(data)
     except ValidationError as exc:
-        raise InputError(source, validation_problems(exc, PriceBook)) from None
+        raise InputError(source, validation_problems(exc, data, PriceBook)) from None
     book._source_path = source
     return book

@@ -6,7 +6,8 @@ leaves running) or an observation interval ends, it ``advance``s: draws the requ
 arrived since the cursor from the service's ``RequestSource`` and pushes them through the load
 balancer and the instances' FCFS multi-server queues with the numba kernel, whose queue state
 carries over.  Splitting a run into more intervals therefore changes no request's latency.
-Requests already queued at an instance that leaves running are drained (served to completion).
+An instance that leaves running leaves the load balancer at once and finishes the requests it
+already accepted (connection draining); if it rejoins, its servers stay busy with that work.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from simulator.compute.workload import RequestSource
 from simulator.engine.recorder import Recorder
 from simulator.records import ServiceInterval, Transfer
 from simulator.scenario.schema import Service
+
+REQUEST_COLUMNS = {
+    "service": np.int16, "arrival_s": np.float64, "instance_id": np.int32, "start_s": np.float64,
+    "done_s": np.float64, "latency_s": np.float64, "service_s": np.float64,
+    "response_bytes": np.float64,
+}
+"""Columns of the optional `requests` table as the data plane records them (the World turns
+the service and instance numbers into categorical names)."""
 
 
 class ServiceDataPlane:
@@ -46,6 +55,7 @@ class ServiceDataPlane:
         self.recorder = recorder
         self.policy = POLICIES[spec.load_balancer.policy]
         self.members: list[Instance] = []
+        self._draining: dict[str, np.ndarray] = {}  # server free times of instances that left
         self.queues = QueueState.empty([])
         self.cursor = start
         self.keep_exact = keep_exact
@@ -68,12 +78,13 @@ class ServiceDataPlane:
             self.advance(now)
             self._integrate_capacity(now)
             self.members.append(inst)
-            self.queues.add_instance(inst.vcpus)
+            self.queues.add_instance(inst.vcpus, now, self._draining.pop(inst.id, None))
         elif old == "running" and inst in self.members:
             self.advance(now)
             self._integrate_capacity(now)
             index = self.members.index(inst)
             self.members.pop(index)
+            self._draining[inst.id] = self.queues.free[index, : inst.vcpus].copy()
             self.queues.remove_instance(index)
 
     def _integrate_capacity(self, now: float) -> None:
@@ -90,6 +101,7 @@ class ServiceDataPlane:
         self._served = 0
         self._dropped = 0
         self._lat_sum = 0.0
+        self._interval_latencies: list[np.ndarray] = []
         self._slo_viol = 0
         self._work = 0.0
         self._bytes = 0.0
@@ -115,6 +127,7 @@ class ServiceDataPlane:
         violations = int(np.count_nonzero(latency > self.spec.slo))
         self._served += n
         self._lat_sum += lat_sum
+        self._interval_latencies.append(latency)
         self._slo_viol += violations
         self._work += float(batch.service.sum())
         self._bytes += float(batch.size.sum())
@@ -153,10 +166,12 @@ class ServiceDataPlane:
         if length <= 0:
             return
         in_system = int(self.queues.in_system(now).sum()) if self.members else 0
+        lat = self._interval_latencies
+        p99 = float(np.quantile(np.concatenate(lat) if len(lat) > 1 else lat[0], 0.99)) if lat else float("nan")
         self.recorder.add(
             ServiceInterval(
                 self.name, start, now, self._arrivals, self._served, self._dropped,
-                self._lat_sum, self._slo_viol, self._work, self._inst_s / length,
+                self._lat_sum, p99, self._slo_viol, self._work, self._inst_s / length,
                 self._vcpu_s / length, in_system, self._bytes,
             )
         )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,23 +73,26 @@ class LatencySketch:
         return 2.0 * np.power(g, np.asarray(buckets, dtype=np.float64)) / (g + 1.0)
 
     def add(self, values: np.ndarray) -> None:
-        """Count every value of ``values`` (non-negative seconds); NaN or negative is an error."""
+        """Count every value of ``values`` (non-negative seconds); NaN or negative is an error.
+
+        numpy takes the logs (so buckets equal :meth:`bucket_of` bit for bit); two compiled
+        passes then find the bucket range and count, with no temporary index arrays.
+        """
         x = np.asarray(values, dtype=np.float64).reshape(-1)
         if x.size == 0:
             return
-        if not np.all(x >= 0.0):  # also catches NaN
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(x)
+        log_gamma = math.log(self.gamma)
+        zero, lo, hi, bad = _bucket_range(x, logs, self.min_value, log_gamma)
+        if bad & 1:  # checked first, as NaN also fails the finiteness test
             raise ValueError("latency sketch values must be non-negative numbers (no NaN)")
-        big = x >= self.min_value
-        if not np.all(np.isfinite(x[big])):
+        if bad & 2:
             raise ValueError("latency sketch values must be finite")
-        self.zero_count += int(x.size - np.count_nonzero(big))
-        idx = self.bucket_of(x[big])
-        if idx.size:
-            lo, hi = int(idx.min()), int(idx.max())
+        self.zero_count += zero
+        if lo <= hi:
             self._cover(lo, hi)
-            start = lo - self.offset
-            hist = np.bincount(idx - lo, minlength=hi - lo + 1)
-            self.counts[start:start + hist.size] += hist
+            _count_buckets(x, logs, self.min_value, log_gamma, self.counts, self.offset)
 
     def merge(self, other: LatencySketch) -> None:
         """Add every value counted by ``other`` (same alpha and min_value) into this sketch."""
@@ -183,3 +187,33 @@ class LatencySketch:
         grown = np.zeros(new_hi - new_lo + 1, dtype=np.int64)
         grown[cur_lo - new_lo:cur_lo - new_lo + self.counts.size] = self.counts
         self.counts, self.offset = grown, new_lo
+
+
+@njit(cache=True)
+def _bucket_range(x, logs, min_value, log_gamma):
+    """(values below min_value, lowest and highest bucket of the others, error bits).
+
+    Error bit 1: a value is negative or NaN; bit 2: a value >= min_value is infinite.
+    """
+    zero, bad = 0, 0
+    lo, hi = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    for k in range(x.size):
+        v = x[k]
+        if not v >= 0.0:
+            bad |= 1
+        elif v < min_value:
+            zero += 1
+        elif v == np.inf:
+            bad |= 2
+        else:
+            b = np.int64(np.ceil(logs[k] / log_gamma))
+            lo, hi = min(lo, b), max(hi, b)
+    return zero, lo, hi, bad
+
+
+@njit(cache=True)
+def _count_buckets(x, logs, min_value, log_gamma, counts, offset):
+    """Add one to ``counts[bucket - offset]`` for every value >= min_value."""
+    for k in range(x.size):
+        if x[k] >= min_value:
+            counts[np.int64(np.ceil(logs[k] / log_gamma)) - offset] += 1

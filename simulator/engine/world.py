@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import simpy
 from simpy.core import URGENT, EmptySchedule, StopSimulation
 
 from simulator.billing.pricebook import PriceBook, load_pricebook
 from simulator.compute.catalog import Catalog, load_catalog
-from simulator.compute.dataplane import ServiceDataPlane, latency_table
+from simulator.compute.dataplane import REQUEST_COLUMNS, ServiceDataPlane, latency_table
 from simulator.compute.fleet import Fleet
 from simulator.compute.workload import RequestSource, expected_arrivals
 from simulator.engine.recorder import Recorder
@@ -166,6 +167,8 @@ class World:
             frame = tables.get(name)
             if frame is not None and len(frame):
                 tables[name] = frame.sort_values(["start_s", frame.columns[0]], kind="stable").reset_index(drop=True)
+        if self.scenario.output.requests and "requests" not in tables:
+            tables["requests"] = pd.DataFrame({c: np.empty(0, dtype=d) for c, d in REQUEST_COLUMNS.items()})
         if "requests" in tables:
             req = tables["requests"]
             req["service"] = pd.Categorical.from_codes(req["service"], categories=list(self.scenario.services))

@@ -63,7 +63,8 @@ def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POIN
     """Per service and interval: mean latency, arrival rate and vCPU utilization.
 
     Returns columns service, start_s, end_s, mid_s, arrivals, served, dropped, mean_latency_s
-    (latency_sum_s / served), throughput_per_s (arrivals / interval length) and utilization
+    (latency_sum_s / served), p99_s (the interval's exact p99; the worst of them where intervals
+    are merged), throughput_per_s (arrivals / interval length) and utilization
     (work_s / (vcpus x interval length)).  Services with more than ``max_points`` intervals
     have consecutive intervals merged by summing, so ratios stay exact over the merged span.
     """
@@ -76,6 +77,7 @@ def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POIN
         "dropped": _column(service_intervals, "dropped"),
         "latency_sum_s": _column(service_intervals, "latency_sum_s"),
         "work_s": _column(service_intervals, "work_s"),
+        "p99_s": _column(service_intervals, "p99_s"),
     })
     frame["duration_s"] = (frame["end_s"] - frame["start_s"]).clip(lower=0)
     frame["capacity_s"] = _column(service_intervals, "vcpus") * frame["duration_s"]
@@ -88,6 +90,7 @@ def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POIN
         bins = np.arange(len(group)) // step
         agg = group.groupby(bins).agg(
             start_s=("start_s", "min"), end_s=("end_s", "max"),
+            p99_s=("p99_s", "max"),
             **{c: (c, lambda s: s.sum(min_count=1)) for c in sums})
         agg.insert(0, "service", service)
         parts.append(agg)
@@ -97,7 +100,7 @@ def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POIN
     out["throughput_per_s"] = out["arrivals"] / out["duration_s"].where(out["duration_s"] > 0)
     out["utilization"] = out["work_s"] / out["capacity_s"].where(out["capacity_s"] > 0)
     return out[["service", "start_s", "end_s", "mid_s", "arrivals", "served", "dropped",
-                "mean_latency_s", "throughput_per_s", "utilization"]]
+                "mean_latency_s", "p99_s", "throughput_per_s", "utilization"]]
 
 
 def running_counts(instance_intervals: pd.DataFrame, until_s: Seconds | None = None

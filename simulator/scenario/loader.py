@@ -10,57 +10,16 @@ checked against the catalog and the price book.  All problems are raised togethe
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from simulator.errors import InputError, Problem
+from simulator.inputs import read_yaml, validation_problems
 from simulator.scenario.schema import Scenario
-
-_UNSET = object()
-
-
-# --------------------------------------------------------------------------- YAML
-
-
-def read_yaml(path: Path, what: str = "scenario") -> Any:
-    """Read a YAML file, turning I/O and syntax errors into an InputError with line and column."""
-    path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise InputError(source, [Problem("", f"no such {what} file; check the path")])
-    if path.is_dir():
-        raise InputError(source, [Problem("", f"is a folder, not a {what} file")])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(source, [Problem("", f"cannot read the file: {exc}")]) from None
-    return parse_yaml(text, source, what)
-
-
-def parse_yaml(text: str, source: str, what: str = "scenario") -> Any:
-    """Parse YAML text; a syntax error becomes an InputError naming line and column."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise InputError(source, [Problem("", f"YAML syntax error at {where}{problem}")]) from None
-    except yaml.YAMLError as exc:
-        raise InputError(source, [Problem("", f"YAML error: {exc}")]) from None
-    if data is None:
-        raise InputError(
-            source, [Problem("", f"the file is empty; a {what} needs at least name and horizon")]
-        )
-    if not isinstance(data, dict):
-        raise InputError(source, [Problem("", f"a {what} must be a YAML mapping", data)])
-    return data
-
 
 # --------------------------------------------------------------------------- overrides
 
@@ -120,110 +79,6 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: 
     if problems:
         raise InputError(source, problems)
     return data
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _walk_model(model: Any, data: Any, loc: tuple) -> tuple[list[str], type[BaseModel] | None]:
-    """Map a pydantic error location onto the user's keys; return (path parts, model there)."""
-    parts: list[str] = []
-    node = data
-    current: Any = model
-    for seg in loc:
-        if isinstance(node, dict) and seg in node:
-            parts.append(str(seg))
-            node = node[seg]
-            current = _field_model(current, seg, node)
-        elif isinstance(node, list) and isinstance(seg, int) and seg < len(node):
-            parts.append(str(seg))
-            node = node[seg]
-            current = _item_model(current, node)
-        # anything else is a union tag or validator name pydantic adds: not the user's key
-    return parts, current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _unwrap(annotation: Any, value: Any) -> Any:
-    """Find the model class an annotation (possibly Annotated/Union/dict/list) resolves to."""
-    import typing
-
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return _unwrap(args[0], value)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        candidates = [_unwrap(a, value) for a in args if a is not type(None)]
-        models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
-        if isinstance(value, dict):
-            for m in models:
-                for name, f in m.model_fields.items():
-                    lit = typing.get_args(f.annotation)
-                    if name in value and value[name] in lit:
-                        return m
-        return models[0] if len(models) == 1 else None
-    if origin in (dict, list):
-        return ("container", args[-1])
-    return None
-
-
-def _field_model(current: Any, key: Any, value: Any) -> Any:
-    if isinstance(current, tuple) and current[0] == "container":
-        return _unwrap(current[1], value)
-    if isinstance(current, type) and issubclass(current, BaseModel) and key in current.model_fields:
-        return _unwrap(current.model_fields[key].annotation, value)
-    return None
-
-
-def _item_model(current: Any, value: Any) -> Any:
-    if isinstance(current, tuple) and current[0] == "container":
-        return _unwrap(current[1], value)
-    return None
-
-
-def _message(err: dict, model: type[BaseModel] | None, key: str) -> str:
-    kind = err["type"]
-    msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if kind == "extra_forbidden":
-        allowed = sorted(model.model_fields) if model else []
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        listing = f" Allowed keys: {', '.join(allowed)}." if allowed else ""
-        return f"unknown key{hint}{listing}"
-    if kind == "missing":
-        return "required field is missing"
-    return msg[0].lower() + msg[1:] if msg else kind
-
-
-def validation_problems(exc: ValidationError, data: Any, model: type[BaseModel]) -> list[Problem]:
-    """Turn a pydantic ValidationError into Problems with the user's dotted paths."""
-    problems = []
-    for err in exc.errors():
-        loc = err["loc"]
-        if err["type"] == "extra_forbidden":
-            parts, parent = _walk_model(model, data, loc[:-1])
-            parts.append(str(loc[-1]))
-            where_model = parent
-        elif err["type"] == "missing":
-            parts, where_model = _walk_model(model, data, loc[:-1])
-            parts.append(str(loc[-1]))
-        else:
-            parts, where_model = _walk_model(model, data, loc)
-        msg = _message(err, where_model, str(loc[-1]) if loc else "")
-        value = err.get("input", _UNSET)
-        if err["type"] == "missing" or isinstance(value, dict) and err["type"] != "model_type":
-            problems.append(Problem(".".join(parts), msg))
-        else:
-            problems.append(Problem(".".join(parts), msg, value))
-    # the same message for several union branches is noise: keep the first
-    seen, unique = set(), []
-    for p in problems:
-        key = (p.path, p.message)
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
 
 
 def _resolve_path(value: str | None, base: Path) -> str | None:

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from simulator import load_scenario, run
-from simulator.scenario.loader import dump_scenario, parse_yaml, validate_scenario
+from simulator.inputs import parse_yaml
+from simulator.scenario.loader import dump_scenario, validate_scenario
 from tests.conftest import tiny_scenario
 
 

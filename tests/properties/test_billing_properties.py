@@ -8,20 +8,9 @@ from hypothesis import strategies as st
 
 from simulator.billing.cost import cost, cost_summary
 from simulator.billing.pricebook import parse_pricebook
+from tests.conftest import ec2_book
 
-BOOK = parse_pricebook("""\
-name: property-book
-version: 2026-01-01
-region: us-east-1
-currency: USD
-ec2:
-  billing:
-    linux: {granularity: 1 s, minimum: 60 s}
-    suse: {granularity: 1 h, minimum: 1 h}
-  on_demand:
-    linux: {m5.large: 0.096, c5.large: 0.085}
-    suse: {m5.large: 0.096}
-""", "property-book")
+BOOK = parse_pricebook(ec2_book("property-book", "{m5.large: 0.096, c5.large: 0.085}", "{m5.large: 0.096}"), "property-book")
 
 duration = st.floats(min_value=0.0, max_value=3 * 86400.0, allow_nan=False)
 stay = st.tuples(st.floats(min_value=0.0, max_value=1e6, allow_nan=False), duration)

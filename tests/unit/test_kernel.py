@@ -22,31 +22,57 @@ def arr(*xs: float) -> np.ndarray:
     return np.array(xs, dtype=np.float64)
 
 
+class Reference:
+    """Plain-Python pool of the documented semantics (outstanding counted from history)."""
+
+    def __init__(self, cpus, ready_at=0.0):
+        self.free = [[ready_at] * c for c in cpus]
+        self.history: list[list[float]] = [[] for _ in cpus]
+        self.rr = 0
+
+    def add(self, cpus, ready_at=0.0):
+        self.free.append([ready_at] * cpus)
+        self.history.append([])
+
+    def remove(self, index):
+        del self.free[index], self.history[index]
+        n = len(self.free)
+        self.rr = (self.rr - (index < self.rr)) % n if n else 0
+
+    def in_system(self, t):
+        return [sum(d > t for d in h) for h in self.history]
+
+    def serve(self, arrivals, service, route_u, policy):
+        free, history, n_inst = self.free, self.history, len(self.free)
+        out = []
+        for k, t in enumerate(arrivals):
+            if policy == RANDOM:
+                i = min(int(route_u[k] * n_inst), n_inst - 1)
+            elif policy == ROUND_ROBIN:
+                i = self.rr
+            else:
+                outstanding = self.in_system(t)
+                order = [(self.rr + s) % n_inst for s in range(n_inst)]
+                i = min(order, key=lambda j: (outstanding[j], order.index(j)))
+            srv = min(range(len(free[i])), key=lambda s: (free[i][s], s))
+            start = max(t, free[i][srv])
+            done = start + service[k]
+            free[i][srv] = done
+            history[i].append(done)
+            if policy != RANDOM:
+                self.rr = (i + 1) % n_inst
+            out.append((i, start, done))
+        return out
+
+
 def reference(cpus, arrivals, service, route_u, policy):
-    """Plain-Python model of the documented semantics (outstanding counted from history)."""
-    n_inst = len(cpus)
-    free = [[0.0] * c for c in cpus]
-    history: list[list[float]] = [[] for _ in cpus]
-    rr = 0
-    out = []
-    for k, t in enumerate(arrivals):
-        if policy == RANDOM:
-            i = min(int(route_u[k] * n_inst), n_inst - 1)
-        elif policy == ROUND_ROBIN:
-            i = rr
-        else:
-            outstanding = [sum(d > t for d in history[j]) for j in range(n_inst)]
-            order = [(rr + s) % n_inst for s in range(n_inst)]
-            i = min(order, key=lambda j: (outstanding[j], order.index(j)))
-        srv = min(range(cpus[i]), key=lambda s: (free[i][s], s))
-        start = max(t, free[i][srv])
-        done = start + service[k]
-        free[i][srv] = done
-        history[i].append(done)
-        if policy != RANDOM:
-            rr = (i + 1) % n_inst
-        out.append((i, start, done))
-    return out
+    return Reference(cpus).serve(arrivals, service, route_u, policy)
+
+
+def assert_matches(result, ref):
+    np.testing.assert_array_equal(result.instance, [x[0] for x in ref])
+    np.testing.assert_array_equal(result.start, [x[1] for x in ref])
+    np.testing.assert_array_equal(result.done, [x[2] for x in ref])
 
 
 def test_policy_names_map_to_constants():
@@ -131,10 +157,7 @@ def test_matches_plain_python_reference(policy):
     s = rng.exponential(1.5, n).round(1)
     u = rng.random(n)
     r = serve(QueueState.empty(cpus, heap_capacity=1), a, s, u, policy)
-    ref = reference(cpus, a, s, u, policy)
-    np.testing.assert_array_equal(r.instance, [x[0] for x in ref])
-    np.testing.assert_array_equal(r.start, [x[1] for x in ref])
-    np.testing.assert_array_equal(r.done, [x[2] for x in ref])
+    assert_matches(r, reference(cpus, a, s, u, policy))
 
 
 @pytest.mark.parametrize("policy", ALL)
@@ -155,7 +178,7 @@ def test_splitting_into_chunks_is_bit_identical(policy):
     for name in ("instance", "start", "done"):
         joined = np.concatenate([getattr(p, name) for p in parts])
         np.testing.assert_array_equal(joined, getattr(whole, name))
-    assert state.heap.shape[1] > 2  # growth exercised
+    assert state.wait_start.size > 2 * len(cpus)  # growth of the wait buffer exercised
     np.testing.assert_array_equal(state.free, whole_state.free)
     assert state.rr[0] == whole_state.rr[0]
     for t in (a[-1], a[-1] + 1.0, a[-1] + 100.0):  # in_system is exact from now on
@@ -222,6 +245,9 @@ def test_input_errors():
         serve(state, arr(0, 1), arr(1), None, ROUND_ROBIN)
     with pytest.raises(ValueError, match="route_u"):
         serve(state, arr(0), arr(1), None, RANDOM)
+    for bad in (-1.0, np.nan):
+        with pytest.raises(ValueError, match="non-negative"):
+            serve(state, arr(0, 1), arr(1, bad), None, ROUND_ROBIN)
     with pytest.raises(ValueError, match="policy"):
         serve(state, arr(0), arr(1), None, 7)
     with pytest.raises(ValueError, match="vCPU"):
@@ -248,7 +274,8 @@ def test_overload_grows_heaps_without_losing_requests(policy):
     expected = np.bincount(r.instance[r.done > t], minlength=2)
     assert expected.sum() > 10_000  # a long backlog built up
     np.testing.assert_array_equal(state.in_system(t), expected)
-    assert state.heap.shape[1] >= expected.max()
+    assert state.wait_n[0] >= expected.sum() - 3  # all waiting requests kept (3 vCPUs busy)
+    assert state.wait_start.size >= state.wait_n[0]
 
 
 def test_engine_pattern_empty_pool_then_instances_join():
@@ -262,3 +289,90 @@ def test_engine_pattern_empty_pool_then_instances_join():
     copy = state.copy()
     serve(copy, arr(5), arr(1), None, ROUND_ROBIN)
     np.testing.assert_array_equal(state.in_system(4.5), [2, 1])  # original untouched
+
+
+@pytest.mark.parametrize("policy", [*ALL, -1])  # -1: a random policy per batch
+@pytest.mark.parametrize("seed", range(4))
+def test_random_add_remove_and_batches_match_reference(policy, seed):
+    """Instances join (some not ready yet, up to 9 vCPUs, past 16 instances) and leave between
+    batches; the wait buffer starts at one slot per instance so it grows."""
+    rng = np.random.default_rng(seed)
+    cpus = rng.integers(1, 10, 3).tolist()
+    state, ref, t = QueueState.empty(cpus, heap_capacity=1), Reference(cpus), 0.0
+    for _ in range(40):
+        op = rng.random()
+        if op < 0.25 or state.n_instances == 0:
+            c, ready = int(rng.integers(1, 10)), t + float(rng.choice([0.0, rng.uniform(0, 3)]))
+            assert state.add_instance(c, ready) == len(ref.free)
+            ref.add(c, ready)
+        elif op < 0.4:
+            index = int(rng.integers(0, state.n_instances))
+            state.remove_instance(index)
+            ref.remove(index)
+            assert state.rr[0] == ref.rr
+        else:
+            n = int(rng.integers(0, 200))
+            lam = rng.uniform(0.5, 1.5) * sum(len(f) for f in ref.free)
+            a = t + np.cumsum(rng.exponential(1 / lam, n).round(2))  # rounding makes ties
+            s = rng.exponential(1.0, n).round(1)  # and zero service times
+            u = rng.random(n)
+            p = int(rng.integers(0, 3)) if policy == -1 else policy
+            assert_matches(serve(state, a, s, u, p), ref.serve(a, s, u, p))
+            t = float(a[-1]) if n else t
+            for dt in (0.0, 0.3, 5.0):
+                np.testing.assert_array_equal(state.in_system(t + dt), ref.in_system(t + dt))
+
+
+def test_remove_under_least_outstanding_drops_its_waiting_requests():
+    state = QueueState.empty([1, 1, 1], heap_capacity=1)
+    serve(state, arr(0, 0, 0), arr(10, 1, 1), None, LEAST_OUTSTANDING)
+    r = serve(state, arr(0.5, 0.5), arr(1, 1), None, LEAST_OUTSTANDING)
+    np.testing.assert_array_equal(r.instance, [0, 1])  # both wait: until 10 and until 1
+    np.testing.assert_array_equal(state.waiting, [1, 1, 0])
+    state.remove_instance(0)  # its waiting request (start 10) is forgotten, rows renumber
+    assert state.wait_n[0] == 1 and state.wait_inst[0] == 0 and state.wait_start[0] == 1.0
+    np.testing.assert_array_equal(state.waiting, [1, 0])
+    np.testing.assert_array_equal(state.in_system(0.6), [2, 1])
+    # pointer: old row 2 is now row 1 -> counts [2, 1]: row 1; then [2, 2] -> row 0
+    r = serve(state, arr(0.6, 0.6, 1.5), arr(1, 1, 1), None, LEAST_OUTSTANDING)
+    np.testing.assert_array_equal(r.instance, [1, 0, 1])
+    np.testing.assert_array_equal(r.start, arr(1, 2, 2))
+    np.testing.assert_array_equal(state.in_system(1.5), [2, 2])
+
+
+def test_least_outstanding_counts_only_waiting_requests_before_ready():
+    state = QueueState.empty([2])
+    state.add_instance(2, ready_at=5.0)  # not ready: its requests wait, none is in service
+    r = serve(state, arr(1, 1, 1, 1), arr(10, 10, 10, 10), None, LEAST_OUTSTANDING)
+    np.testing.assert_array_equal(r.instance, [0, 1, 0, 1])
+    np.testing.assert_array_equal(r.start, arr(1, 5, 1, 5))
+    np.testing.assert_array_equal(state.in_system(1.0), [2, 2])
+    np.testing.assert_array_equal(state.in_system(6.0), [2, 2])
+
+
+def test_least_outstanding_many_large_instances_match_reference():
+    """Several 4-row blocks (idle servers below row 4) and two 16-column tiles."""
+    rng = np.random.default_rng(11)
+    cpus = rng.integers(1, 13, 20).tolist()
+    n = 1200
+    a = np.cumsum(rng.exponential(1 / (0.9 * sum(cpus)), n)).round(3)
+    s = rng.exponential(1.0, n).round(2)
+    state, ref = QueueState.empty(cpus, heap_capacity=1), Reference(cpus)
+    for lo, hi in ((0, 500), (500, 501), (501, n)):
+        assert_matches(serve(state, a[lo:hi], s[lo:hi], None, LEAST_OUTSTANDING),
+                       ref.serve(a[lo:hi], s[lo:hi], None, LEAST_OUTSTANDING))
+    np.testing.assert_array_equal(state.in_system(a[-1]), ref.in_system(a[-1]))
+
+
+@pytest.mark.parametrize("policy", [RANDOM, ROUND_ROBIN, LEAST_OUTSTANDING])
+def test_rejoining_instance_still_finishes_the_work_it_accepted(policy):
+    """An instance that left at t=1 with a request running until t=5 rejoins at t=2: the next
+    request on its single server starts at 5, not 2 (no vCPU serves two requests at once)."""
+    state = QueueState.empty([1])
+    first = serve(state, np.array([0.0]), np.array([5.0]), np.array([0.5]), policy)
+    assert first.done[0] == 5.0
+    busy = state.free[0, :1].copy()
+    state.remove_instance(0)
+    state.add_instance(1, ready_at=2.0, busy_until=busy)
+    second = serve(state, np.array([3.0]), np.array([1.0]), np.array([0.5]), policy)
+    assert (second.start[0], second.done[0]) == (5.0, 6.0)

@@ -10,24 +10,13 @@ from simulator.billing.pricebook import BillingRule, PriceBook, load_pricebook, 
 from simulator.compute.catalog import load_catalog
 from simulator.errors import InputError
 from simulator.units import GIB, HOUR, MONTH
+from tests.conftest import ec2_book
 
 BUILTIN_TEXT = resources.files("simulator.billing").joinpath("data", "aws-us-east-1.yaml").read_text()
 MIB = 2.0**20
 TIB = 2.0**40
 
-SMALL_BOOK = """\
-name: my-book
-version: 2026-01-01
-region: us-east-1
-currency: USD
-ec2:
-  billing:
-    linux: {granularity: 1 s, minimum: 60 s}
-    suse: {granularity: 1 h, minimum: 1 h}
-  on_demand:
-    linux: {m5.large: 0.5}
-    suse: {m5.large: "$0.096/h"}
-"""
+SMALL_BOOK = ec2_book("my-book", "{m5.large: 0.5}", '{m5.large: "$0.096/h"}')
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +200,7 @@ def test_malformed_books_name_the_dotted_path(old, new, expected):
 
 def test_yaml_syntax_error_gives_line_and_column():
     message = error(SMALL_BOOK.replace("currency: USD", "currency: [USD"))
-    assert "book.yaml: line 5, column 4: invalid YAML:" in message
+    assert "book.yaml: YAML syntax error at line 5, column 4:" in message
 
 
 def test_a_key_written_twice_is_an_error():

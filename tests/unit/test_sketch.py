@@ -128,3 +128,30 @@ def test_empty_and_invalid():
         sk.merge(LatencySketch(alpha=0.01))
     with pytest.raises(ValueError, match="alpha"):
         LatencySketch(alpha=1.0)
+
+
+@pytest.mark.parametrize("alpha", [0.001, 0.005, 0.05])
+def test_add_counts_equal_bucket_of_at_bucket_bounds(alpha):
+    """The compiled add puts every value in the bucket numpy's bucket_of gives, bit for bit,
+    also at bucket bounds and their floating-point neighbours, over several calls."""
+    sk = LatencySketch(alpha=alpha)
+    bounds = sk.gamma ** np.arange(-4000 * 0.005 / alpha, 1500 * 0.005 / alpha)
+    x = np.concatenate([bounds, np.nextafter(bounds, 0), np.nextafter(bounds, np.inf),
+                        [0.0, 1e-10, sk.min_value]])
+    for part in np.array_split(np.random.default_rng(1).permutation(x), 7):
+        sk.add(part)
+    big = x[x >= sk.min_value]
+    idx = sk.bucket_of(big)
+    assert sk.zero_count == x.size - big.size and sk.offset == idx.min()
+    np.testing.assert_array_equal(sk.counts, np.bincount(idx - idx.min()))
+
+
+def test_invalid_add_changes_nothing_and_reports_nan_first():
+    sk = LatencySketch()
+    sk.add(np.array([0.0, 0.5]))
+    before = sk.to_frame()
+    with pytest.raises(ValueError, match="non-negative"):
+        sk.add(np.array([1.0, np.inf, np.nan]))
+    with pytest.raises(ValueError, match="finite"):
+        sk.add(np.array([1e-12, 2.0, np.inf]))
+    pd.testing.assert_frame_equal(sk.to_frame(), before)

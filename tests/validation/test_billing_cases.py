@@ -13,20 +13,9 @@ import pytest
 from simulator.billing.cost import cost, cost_summary
 from simulator.billing.pricebook import load_pricebook
 from simulator.units import GIB, HOUR, MONTH
+from tests.conftest import ec2_book
 
-SUSE_BOOK = """\
-name: suse-test
-version: 2026-01-01
-region: us-east-1
-currency: USD
-ec2:
-  billing:
-    linux: {granularity: 1 s, minimum: 60 s}
-    suse: {granularity: 1 h, minimum: 1 h}
-  on_demand:
-    linux: {m5.large: 0.096}
-    suse: {m5.large: 0.096}
-"""
+SUSE_BOOK = ec2_book("suse-test", "{m5.large: 0.096}", "{m5.large: 0.096}")
 
 
 @pytest.fixture(scope="module")
