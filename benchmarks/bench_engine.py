@@ -17,6 +17,7 @@ import time
 import numpy as np
 import simpy
 
+from benchmarks.timing import best_of
 from simulator.compute.kernel import fcfs_multiserver_bare
 from simulator.engine.runner import run
 from simulator.engine.streams import Streams
@@ -44,15 +45,6 @@ def _fleet_scenario(policy: str, horizon: float = HORIZON) -> dict:
     }
 
 
-def _best_of(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def pooled_loop_rate(n: int, seed: int = 1) -> float:
     """Requests/s of the bare compiled FCFS loop over the same arrivals, the fleet's 64 vCPUs
     as one multi-server queue (no generation, routing or recording)."""
@@ -60,7 +52,7 @@ def pooled_loop_rate(n: int, seed: int = 1) -> float:
     arrivals = np.cumsum(rng.exponential(1 / RATE, n))
     service = rng.exponential(MEAN_S, n)
     fcfs_multiserver_bare(arrivals[:10], service[:10], N_INST * VCPUS)  # compile
-    return n / _best_of(lambda: fcfs_multiserver_bare(arrivals, service, N_INST * VCPUS))
+    return n / best_of(lambda: fcfs_multiserver_bare(arrivals, service, N_INST * VCPUS))
 
 
 def bare_loop_rate(n: int, seed: int = 1) -> float:
@@ -72,7 +64,7 @@ def bare_loop_rate(n: int, seed: int = 1) -> float:
         for _ in range(N_INST)
     ]
     fcfs_multiserver_bare(queues[0][0][:10], queues[0][1][:10], VCPUS)  # compile
-    seconds = _best_of(lambda: [fcfs_multiserver_bare(a, s, VCPUS) for a, s in queues])
+    seconds = best_of(lambda: [fcfs_multiserver_bare(a, s, VCPUS) for a, s in queues])
     return per * N_INST / seconds
 
 

@@ -12,24 +12,14 @@ Run: ``python -m benchmarks.bench_kernel`` or ``python benchmarks/bench_kernel.p
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from benchmarks.timing import best_of
 from simulator.compute.kernel import POLICIES, QueueState, fcfs_multiserver_bare, serve
 
 N_INST, CPUS, RHO, MEAN_SERVICE_S = 16, 4, 0.8, 0.1
 N_REQ = 2_000_000
 LOR_SHAPES = [(64, 2), (16, 16), (8, 48)]  # (instances, vCPUs each)
-
-
-def _best_of(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main(n_requests: int = N_REQ, repeats: int = 3, seed: int = 1) -> dict[str, float]:
@@ -56,9 +46,9 @@ def main(n_requests: int = N_REQ, repeats: int = 3, seed: int = 1) -> dict[str, 
     fcfs_multiserver_bare(arrivals[:10], service[:10], CPUS)  # compile / load cache
     serve(QueueState.empty([CPUS] * 2), arrivals[:10], service[:10], route_u[:10], 0)
 
-    rates = {"bare_16_streams": n_requests / _best_of(bare, repeats)}
+    rates = {"bare_16_streams": n_requests / best_of(bare, repeats)}
     for name, policy in POLICIES.items():
-        rates[name] = n_requests / _best_of(routed(policy), repeats)
+        rates[name] = n_requests / best_of(routed(policy), repeats)
 
     print(f"{n_requests:,} requests, {N_INST} instances x {CPUS} vCPUs, utilisation {RHO}")
     base = rates["bare_16_streams"]
@@ -70,7 +60,7 @@ def main(n_requests: int = N_REQ, repeats: int = 3, seed: int = 1) -> dict[str, 
         lam = RHO * n_inst * cpus / MEAN_SERVICE_S
         a = np.cumsum(rng.exponential(1.0 / lam, n_requests // 4))
         s = rng.exponential(MEAN_SERVICE_S, a.size)
-        rate = a.size / _best_of(lor([cpus] * n_inst, a, s), repeats)
+        rate = a.size / best_of(lor([cpus] * n_inst, a, s), repeats)
         rates[f"least_outstanding_{n_inst}x{cpus}"] = rate
         print(f"  {f'least_outstanding {n_inst} x {cpus} vCPUs':32s} {rate / 1e6:8.2f} M req/s")
     return rates

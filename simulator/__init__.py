@@ -19,38 +19,23 @@ __all__ = [
 ]
 
 
+_PUBLIC = {
+    "load_scenario": "simulator.scenario.loader",
+    "run": "simulator.engine.runner",
+    "RunResult": "simulator.engine.runner",
+    "Scenario": "simulator.scenario.schema",
+    "InputError": "simulator.errors",
+    "write_run": "simulator.results",
+    "load_sweep": "simulator.experiments.spec",
+    "run_sweep": "simulator.experiments.runner",
+    "SweepResult": "simulator.experiments.runner",
+}
+
+
 def __getattr__(name: str):
     # Lazy imports keep `import simulator` (and the CLI's start-up) light.
-    if name == "load_scenario":
-        from simulator.scenario.loader import load_scenario
+    if name in _PUBLIC:
+        import importlib
 
-        return load_scenario
-    if name == "run":
-        from simulator.engine.runner import run
-
-        return run
-    if name == "RunResult":
-        from simulator.engine.runner import RunResult
-
-        return RunResult
-    if name == "Scenario":
-        from simulator.scenario.schema import Scenario
-
-        return Scenario
-    if name == "InputError":
-        from simulator.errors import InputError
-
-        return InputError
-    if name == "load_sweep":
-        from simulator.experiments.spec import load_sweep
-
-        return load_sweep
-    if name in ("run_sweep", "SweepResult"):
-        from simulator.experiments import runner
-
-        return getattr(runner, name)
-    if name == "write_run":
-        from simulator.results import write_run
-
-        return write_run
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'simulator' has no attribute {name!r}")

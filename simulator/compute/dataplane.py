@@ -167,7 +167,7 @@ class ServiceDataPlane:
             return
         in_system = int(self.queues.in_system(now).sum()) if self.members else 0
         lat = self._interval_latencies
-        p99 = float(np.quantile(np.concatenate(lat) if len(lat) > 1 else lat[0], 0.99)) if lat else float("nan")
+        p99 = quantiles_in_place(np.concatenate(lat), (0.99,))[0] if lat else float("nan")
         self.recorder.add(
             ServiceInterval(
                 self.name, start, now, self._arrivals, self._served, self._dropped,

@@ -141,18 +141,20 @@ def build_document(run_dir: Path) -> tuple[Document, list[Path]]:
 
 
 def _run_sentence(summary: Mapping[str, Any]) -> str:
+    """One line of provenance: "Simulated 3,600 s (1 h) in 2.3 s of wall time; 1,234 events"."""
     parts = []
     simulated = fmt.finite(summary.get("simulated_s"))
-    if simulated is not None:
-        parts.append(f"Simulated {fmt.num(simulated)} s ({fmt.hours(simulated)} h)")
     runtime = fmt.finite(summary.get("runtime_s"))
-    if runtime is not None:
-        parts.append(f"in {fmt.num(round(runtime, 2))} s of wall time")
+    if simulated is not None:
+        parts.append(f"Simulated {fmt.num(simulated)} s ({fmt.hours(simulated)} h)"
+                     + (f" in {fmt.num(runtime)} s of wall time" if runtime is not None else ""))
+    elif runtime is not None:
+        parts.append(f"Ran for {fmt.num(runtime)} s of wall time")
     if summary.get("events") is not None:
         parts.append(f"{fmt.num(summary['events'])} events")
     if summary.get("dcsim_version"):
         parts.append(f"dcsim {summary['dcsim_version']}")
-    return (", ".join(parts) + ".") if parts else "Run details are not recorded."
+    return ("; ".join(parts) + ".") if parts else "Run details are not recorded."
 
 
 def _scenario(run_dir: Path) -> list[Block]:

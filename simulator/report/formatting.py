@@ -66,7 +66,7 @@ def pct(value: float | None) -> str:
 
 
 def num(value: Any) -> str:
-    """A plain number: integers with thousands separators, floats to six significant digits."""
+    """A plain number: thousands separators, two decimals from 1 up, three digits below."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):
@@ -76,7 +76,11 @@ def num(value: Any) -> str:
         return MISSING if value is None or _is_nan(value) else str(value)
     if number.is_integer() and abs(number) < 1e15:
         return f"{int(number):,}"
-    return f"{number:,.6g}" if abs(number) >= 1e-3 else f"{number:.3g}"
+    if abs(number) >= 1000:
+        return f"{number:,.0f}"
+    if abs(number) >= 1:
+        return f"{number:.2f}".rstrip("0").rstrip(".")
+    return f"{number:.3g}"
 
 
 def _is_nan(value: Any) -> bool:
@@ -145,7 +149,7 @@ def flatten(value: Any, prefix: str = "", fmt: Callable[[Any], str] | None = Non
         for key in value:
             found = unit_of(str(key))
             child_fmt, child_unit = (found[2], found[1]) if found else (fmt, unit)
-            name = label(str(key)) if found else str(key)
+            name = label(str(key))
             rows += flatten(value[key], f"{prefix}.{name}" if prefix else name, child_fmt,
                             child_unit)
         return rows

@@ -9,8 +9,9 @@ table is usable first (``tables.load_table``); an empty series still yields a la
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from simulator.io import write_bytes
+from simulator.report import formatting as fmt
 from simulator.report import tables
 from simulator.units import Seconds
 
@@ -65,9 +67,23 @@ def _slo_for(slo_s: Mapping[str, float] | float | None, service: str) -> float |
     return float(value) if value is not None and np.isfinite(value) and value > 0 else None
 
 
-def _slo_lines(slo_s: Mapping[str, float] | float | None, services: list[str]) -> list[float]:
-    found = {_slo_for(slo_s, s) for s in services}
-    return sorted(v for v in found if v is not None)
+def _draw_slo(draw: Callable[..., Any], slo_s: Mapping[str, float] | float | None,
+              services: list[str], colors: Mapping[str, str]) -> None:
+    """One red "SLO" line if all services share it, else a dashed line per service colour."""
+    found = {s: v for s in services if (v := _slo_for(slo_s, s)) is not None}
+    if len(set(found.values())) == 1:
+        draw(next(iter(found.values())) * 1e3, label="SLO", **SLO_STYLE)
+        return
+    for service, value in found.items():
+        style = dict(SLO_STYLE, color=colors.get(service, SLO_STYLE["color"]))
+        draw(value * 1e3, label=f"SLO {service}", **style)
+
+
+def _colors(names: list[str]) -> dict[str, str]:
+    """A stable colour per service or fleet ("all", "total" black) shared by lines and SLOs."""
+    others = [s for s in names if s not in ("all", "total")]
+    colors = {s: f"C{i % 10}" for i, s in enumerate(others)}
+    return colors | {s: "black" for s in names if s in ("all", "total")}
 
 
 def plot_latency_over_time(service_intervals: pd.DataFrame, path: Path, *,
@@ -82,16 +98,17 @@ def plot_latency_over_time(service_intervals: pd.DataFrame, path: Path, *,
     scale, xlabel = time_scale(span)
     fig, (top, bottom) = _figure(6.0, rows=2, sharex=True)
     services = sorted(metrics["service"].unique())
+    colors = _colors(services)
     for service in services:
         part = metrics[metrics["service"] == service]
-        x = part["mid_s"] / scale
-        line, = top.plot(x, part["mean_latency_s"] * 1e3, label=f"{service} mean", linewidth=1.2)
+        x, color = part["mid_s"] / scale, colors[service]
+        top.plot(x, part["mean_latency_s"] * 1e3, label=f"{service} mean", linewidth=1.2,
+                 color=color)
         if part["p99_s"].notna().any():
             top.plot(x, part["p99_s"] * 1e3, label=f"{service} p99", linewidth=1.2, linestyle=":",
-                     color=line.get_color())
-        bottom.plot(x, part["throughput_per_s"], label=service, linewidth=1.2)
-    for index, slo in enumerate(_slo_lines(slo_s, services)):
-        top.axhline(slo * 1e3, label="SLO" if index == 0 else None, **SLO_STYLE)
+                     color=color)
+        bottom.plot(x, part["throughput_per_s"], label=service, linewidth=1.2, color=color)
+    _draw_slo(top.axhline, slo_s, services, colors)
     top.set_title("Latency per interval")
     top.set_ylabel("Latency (ms)")
     top.set_ylim(bottom=0)
@@ -120,12 +137,12 @@ def _plot_cdf(cdf: pd.DataFrame, path: Path, slo_s: Mapping[str, float] | float 
     fig, (ax,) = _figure(4.8)
     services = sorted(cdf["service"].unique())
     positive = cdf[cdf["value_s"] > 0]
+    colors = _colors(services)
     for service in services:
         part = positive[positive["service"] == service]
-        style = {"color": "black", "linewidth": 2.0} if service == "all" else {"linewidth": 1.4}
-        ax.step(part["value_s"] * 1e3, part["cdf"], where="post", label=service, **style)
-    for index, slo in enumerate(_slo_lines(slo_s, services)):
-        ax.axvline(slo * 1e3, label="SLO" if index == 0 else None, **SLO_STYLE)
+        ax.step(part["value_s"] * 1e3, part["cdf"], where="post", label=service,
+                color=colors[service], linewidth=2.0 if service == "all" else 1.4)
+    _draw_slo(ax.axvline, slo_s, [s for s in services if s != "all"] or services, colors)
     for level in (0.5, 0.95, 0.99):
         ax.axhline(level, color="grey", linewidth=0.6, alpha=0.6)
     if len(positive):
@@ -146,10 +163,11 @@ def plot_running_instances(instance_intervals: pd.DataFrame, path: Path, *,
     scale, xlabel = time_scale(span)
     fig, (ax,) = _figure(4.2)
     fleets = sorted(counts["fleet"].unique())
+    colors = _colors(fleets)
     for fleet in fleets:
         part = counts[counts["fleet"] == fleet]
-        style = {"color": "black", "linewidth": 2.0} if fleet == "total" else {"linewidth": 1.4}
-        ax.step(part["time_s"] / scale, part["running"], where="post", label=fleet, **style)
+        ax.step(part["time_s"] / scale, part["running"], where="post", label=fleet,
+                color=colors[fleet], linewidth=2.0 if fleet == "total" else 1.4)
     ax.set_title("Running instances")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Instances running")
@@ -166,9 +184,11 @@ def plot_utilization(service_intervals: pd.DataFrame, path: Path) -> Path:
     scale, xlabel = time_scale(span)
     fig, (ax,) = _figure(4.2)
     services = sorted(metrics["service"].unique())
+    colors = _colors(services)
     for service in services:
         part = metrics[metrics["service"] == service]
-        ax.plot(part["mid_s"] / scale, part["utilization"] * 100, label=service, linewidth=1.2)
+        ax.plot(part["mid_s"] / scale, part["utilization"] * 100, label=service, linewidth=1.2,
+                color=colors[service])
     ax.axhline(100, color="grey", linestyle=":", linewidth=1.0)
     ax.set_title("vCPU utilization per interval (work / capacity of running instances)")
     ax.set_xlabel(xlabel)
@@ -191,10 +211,9 @@ def plot_cost_breakdown(cost: pd.DataFrame, path: Path) -> Path:
     ax.set_yticks(y, breakdown["label"], fontsize=9)
     top = float(breakdown["usd"].max()) if len(breakdown) else 0.0
     for yi, value in zip(y, breakdown["usd"], strict=True):
-        ax.annotate(f"${value:,.2f}" if abs(value) >= 1 or value == 0 else f"${value:,.4f}",
-                    (value, yi), xytext=(4, 0), textcoords="offset points", va="center",
-                    fontsize=8)
+        ax.annotate(f"${fmt.usd(value)}", (value, yi), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8)
     ax.set_xlim(0, top * 1.18 if top > 0 else 1.0)
-    ax.set_title(f"Cost by service and usage type (total ${breakdown['usd'].sum():,.2f})")
+    ax.set_title(f"Cost by service and usage type (total ${fmt.usd(breakdown['usd'].sum())})")
     ax.set_xlabel("Cost ($)")
     return _save(fig, path)

@@ -203,10 +203,10 @@ def test_unknown_summary_sections_are_rendered(tmp_path):
     build_reports(run)
     md, page = _read(run)
     assert "## Durability" in md and "importance_sampling" in md
-    assert "by_class.standard.nines" in md and "| ci |" in md
+    assert "by class.standard.nines" in md and "| ci |" in md
     assert "annual loss (%)" in md
     assert "## Spot" in md and "savings ($)" in md and "12.50" in md
-    assert "by az ($).a" in md and "0.5000" in md
+    assert "by az ($).a" in md and "| 0.5000 |" in md
     assert "## Other results" in md and "hello" in md
     assert "engine stopped at t=12 s" in md and 'class="warning"' in page
 
@@ -228,7 +228,8 @@ def test_running_counts_step_function():
 
 
 def test_formatting_units():
-    assert fmt.usd(1.234) == "1.23" and fmt.usd(0.0123) == "0.0123"
+    assert fmt.usd(1.234) == "1.23" and fmt.usd(0.0123) == "0.0123" and fmt.usd(0) == "0.00"
+    assert fmt.num(2165810.4) == "2,165,810" and fmt.num(50.1344) == "50.13"
     assert fmt.ms(0.031) == "31.0" and fmt.ms(0.125) == "125" and fmt.ms(None) == fmt.MISSING
     assert fmt.pct(0.0012) == "0.12" and fmt.pct(0.8) == "80.0"
     assert fmt.label("instance_hours") == "instance hours (h)"
