@@ -49,3 +49,21 @@ def test_ebs_volume_billed_for_the_whole_run(write_scenario):
     s = run(sc).summary["cost"]["by_service"]
     assert s["ebs"] == pytest.approx(8.0, rel=1e-9)
     assert s["ec2"] == pytest.approx(730 * M5_LARGE, rel=1e-9)
+
+
+def test_a_scenario_can_use_its_own_price_book_and_catalog(write_scenario, tmp_path):
+    from simulator.compute.catalog import load_catalog
+    from tests.conftest import ec2_book
+
+    builtin = load_catalog()
+    csv = (tmp_path / "types.csv")
+    header = "name,family,size,vcpus,memory_gib,arch,gpus,source,date\n"
+    row = "x9.huge,x,huge,3,12,x86_64,0,my lab,2026-11-22\n"
+    csv.write_text(header + row)
+    assert "x9.huge" not in builtin
+    (tmp_path / "book.yaml").write_text(ec2_book("lab", "{x9.huge: 3.6}", "{}"))
+    sc = load_scenario(write_scenario({
+        "name": "own", "horizon": 3600, "pricebook": "book.yaml", "catalog": "types.csv",
+        "fleets": {"w": {"instance_type": "x9.huge", "count": 2, "volume": None}},
+    }))
+    assert run(sc).summary["cost"]["total_usd"] == pytest.approx(7.2, rel=1e-12)

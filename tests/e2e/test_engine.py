@@ -117,3 +117,17 @@ def test_resolved_scenario_loads_back_equal(write_scenario):
 def test_api_defaults_to_scenario_seed(write_scenario):
     sc = _load(write_scenario, _busy(seed=4))
     assert run(sc).seed == 4
+
+
+def test_sketch_percentiles_stay_within_the_stated_relative_error(write_scenario):
+    base = _busy()
+    exact = run(_load(write_scenario, base), seed=2)
+    sketch = run(_load(write_scenario, base, ["output.latency=sketch"]), seed=2)
+    lat = np.sort(exact.tables["requests"]["latency_s"].to_numpy())
+    s = sketch.summary["latency"]
+    assert s["method"] == "sketch" and s["relative_error"] == 0.005
+    assert exact.summary["latency"]["method"] == "exact"
+    for key, q in (("p50_s", 0.5), ("p95_s", 0.95), ("p99_s", 0.99)):
+        lower = lat[int(np.floor(q * (len(lat) - 1)))]  # the order statistic the sketch bounds
+        assert abs(s[key] - lower) <= 0.005 * lower * (1 + 1e-9)
+    assert s["mean_s"] == pytest.approx(exact.summary["latency"]["mean_s"], rel=1e-12)
