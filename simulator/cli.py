@@ -154,6 +154,9 @@ def sweep(
         f"sweep {sw.spec.name}: {len(result.runs)} runs ({result.executed} run now, "
         f"{result.reused} kept from before), {len(sw.cells)} cells"
     )
+    restarts = getattr(ex, "restarts", 0)
+    if restarts:
+        typer.echo(f"worker processes died {restarts} time(s); their unfinished runs were run again")
     if result.best:
         typer.echo(f"goal: {result.best['message']}")
         if result.best.get("params"):

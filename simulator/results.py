@@ -20,7 +20,11 @@ def write_run(result: RunResult, out_dir: Path, *, reports: bool = True) -> Path
     """Write a run's files into out_dir; summary.json goes last and marks the run finished."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").unlink(missing_ok=True)  # the folder is unfinished until it returns
     write_text(out / "scenario.resolved.yaml", dump_scenario(result.scenario))
+    for stale in (out / "tables").glob("*.parquet"):
+        if stale.stem not in result.tables:
+            stale.unlink()  # a table an earlier run into the same folder wrote
     for name, frame in result.tables.items():
         write_parquet(out / "tables" / f"{name}.parquet", frame)
     write_json(out / "summary.json", result.summary)

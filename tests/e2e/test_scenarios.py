@@ -60,3 +60,13 @@ def test_catalog_command_lines_begin_with_type_names():
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert any(ln.startswith("m5.xlarge") for ln in lines)
     assert not any(ln.startswith("m5.large ") for ln in lines)
+
+
+def test_rerun_into_the_same_folder_leaves_no_stale_tables(tmp_path):
+    out = tmp_path / "qs"
+    path = str(SCENARIOS / "quickstart.yaml")
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", path, "--test", "--out", str(out), "--set", "output.requests=true"]).exit_code == 0
+    assert (out / "tables" / "requests.parquet").exists()
+    assert runner.invoke(app, ["run", path, "--test", "--out", str(out)]).exit_code == 0
+    assert not (out / "tables" / "requests.parquet").exists()

@@ -84,14 +84,16 @@ def test_dask_and_local_executors_give_identical_tables(tmp_path):
     )
 
 
-def _children(pid: int) -> list[int]:
+def _workers(pid: int) -> list[int]:
+    """Pool worker processes of `pid`: its children running dcsim (not multiprocessing helpers)."""
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if int(fields[1]) == pid and b"simulator" in cmdline and b"resource_tracker" not in cmdline:
             out.append(int(stat.parent.name))
     return out
 
@@ -122,11 +124,12 @@ def test_killed_worker_loses_no_finished_run_and_runs_none_twice(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_runs(out, 2, proc)
     finished = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")}
-    workers = _children(proc.pid)
+    workers = _workers(proc.pid)
     assert workers, "no worker processes found"
     os.kill(workers[0], signal.SIGKILL)
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
+    assert "worker processes died 1 time(s)" in stdout
     files = list((out / "runs").glob("*.json"))
     assert len(files) == 12
     for name, mtime in finished.items():
