@@ -55,18 +55,34 @@ def dist_scv(dist) -> float:
     return 1.0
 
 
-def _segments(arrivals) -> list[tuple[float, float, float]]:
-    """The arrival rate as (start, end, rate) pieces covering [0, inf)."""
-    if isinstance(arrivals, PiecewiseArrivals):
-        starts = [s.at for s in arrivals.steps]
-        ends = starts[1:] + [math.inf]
-        return [(a, b, s.rate) for a, b, s in zip(starts, ends, arrivals.steps, strict=True)]
-    return [(0.0, math.inf, arrivals.rate)]
+def _segments(arrivals, t0: float = 0.0, t1: float = math.inf) -> list[tuple[float, float, float]]:
+    """The arrival rate as (start, end, rate) pieces covering [t0, t1) (periodic schedules
+    unrolled over the periods that window touches)."""
+    if not isinstance(arrivals, PiecewiseArrivals):
+        return [(t0, t1, arrivals.rate)]
+    starts = [s.at for s in arrivals.steps]
+    period = arrivals.period
+    ends = starts[1:] + [period if period is not None else math.inf]
+    pieces = list(zip(starts, ends, (s.rate for s in arrivals.steps), strict=True))
+    if period is None:
+        shifted = [(0.0, pieces)]
+    else:
+        if math.isinf(t1):
+            raise ValueError("a periodic schedule needs a finite window")
+        first, last = int(t0 // period), int(math.ceil(t1 / period))
+        shifted = [(k * period, pieces) for k in range(first, last)]
+    out = []
+    for offset, part in shifted:
+        for a, b, rate in part:
+            lo, hi = max(a + offset, t0), min(b + offset, t1)
+            if hi > lo:
+                out.append((lo, hi, rate))
+    return out
 
 
 def expected_arrivals(arrivals, horizon: float) -> float:
     """Expected number of arrivals in [0, horizon)."""
-    return sum(r * max(0.0, min(b, horizon) - a) for a, b, r in _segments(arrivals))
+    return sum(r * (b - a) for a, b, r in _segments(arrivals, 0.0, horizon))
 
 
 def block_arrival_times(arrivals, rng: np.random.Generator, t0: float, t1: float) -> np.ndarray:
@@ -77,9 +93,8 @@ def block_arrival_times(arrivals, rng: np.random.Generator, t0: float, t1: float
         return np.arange(first, last, dtype=np.float64) / rate
     assert isinstance(arrivals, PoissonArrivals | PiecewiseArrivals)
     parts = []
-    for a, b, rate in _segments(arrivals):
-        lo, hi = max(a, t0), min(b, t1)
-        if hi <= lo or rate == 0:
+    for lo, hi, rate in _segments(arrivals, t0, t1):
+        if rate == 0:
             continue
         n = rng.poisson(rate * (hi - lo))
         parts.append(rng.uniform(lo, hi, n))

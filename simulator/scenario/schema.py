@@ -112,11 +112,26 @@ class RateStep(Spec):
 
 
 class PiecewiseArrivals(Spec):
-    """Poisson arrivals whose rate is piecewise constant in time (a rate schedule)."""
+    """Poisson arrivals whose rate is piecewise constant in time (a rate schedule).
+
+    With `period` the schedule repeats: steps give the rate within one period (a daily profile
+    with `period: 1 d`), and time t uses the step in force at t modulo the period.
+    """
 
     process: Literal["piecewise"]
     steps: Annotated[list[RateStep], Field(min_length=1)]
     """Rate steps in increasing `at` order; the first must start at 0."""
+    period: Annotated[Duration, Field(gt=0)] | None = None
+    """Repeat the schedule with this period (e.g. "1 d"); every step must start within it."""
+
+    @model_validator(mode="after")
+    def _within_period(self) -> PiecewiseArrivals:
+        if self.period is not None and self.steps[-1].at >= self.period:
+            raise ValueError(
+                f"the last step starts at {self.steps[-1].at:g} s, not within the period "
+                f"({self.period:g} s)"
+            )
+        return self
 
     @field_validator("steps")
     @classmethod
