@@ -97,3 +97,28 @@ def summarize(
             "error": error,
         }
     )
+
+
+def metric_names(services: list[str] = ()) -> list[str]:
+    """Every numeric summary metric a run reports, as dotted names (sweep goals refer to them)."""
+    from simulator.billing.cost import cost_summary
+
+    template = {
+        "simulated_s": 0.0, "runtime_s": 0.0, "events": 0,
+        "cost": cost_summary(pd.DataFrame()),
+        "latency": {k: 0.0 for k in LATENCY_KEYS if k != "method"}
+        | {"by_service": {s: {k: 0.0 for k in LATENCY_KEYS if k != "method"} for s in services}},
+        "requests": requests_section({}),
+        "fleet": fleet_section({}),
+    }
+    names: list[str] = []
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            if isinstance(value, Mapping):
+                walk(value, f"{prefix}{key}.")
+            else:
+                names.append(f"{prefix}{key}")
+
+    walk(template, "")
+    return sorted(names)

@@ -10,6 +10,7 @@ naming the axis.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import itertools
 import json
@@ -29,6 +30,7 @@ from simulator.scenario.loader import (
     validation_problems,
 )
 from simulator.scenario.schema import Scenario
+from simulator.summary import metric_names
 
 Metric = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.]+$")]
 
@@ -200,7 +202,28 @@ def expand(spec: SweepSpec, base_data: dict[str, Any], base_dir: Path, source: s
         cells.append(Cell(i, point, scenario))
     if problems:
         raise InputError(source, _unique(problems))
+    services = sorted({name for c in cells for name in c.scenario.services})
+    problems = goal_problems(spec.goal, metric_names(services))
+    if problems:
+        raise InputError(source, problems)
     return Sweep(spec, source, tuple(cells))
+
+
+def goal_problems(goal: Goal | None, known: list[str]) -> list[Problem]:
+    """Problems with metric names in a sweep goal (checked before any run)."""
+    if goal is None:
+        return []
+    named = [("goal.minimize", goal.minimize)] + [
+        (f"goal.subject_to.{i}.metric", c.metric) for i, c in enumerate(goal.subject_to)
+    ]
+    out = []
+    for path, metric in named:
+        if metric not in known:
+            close = difflib.get_close_matches(metric, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            out.append(Problem(path, f"unknown metric; {hint}metrics are the dotted keys of "
+                                     f"summary.json, e.g. cost.total_usd, latency.p99_s", metric))
+    return out
 
 
 def _fmt(point: dict[str, Any]) -> str:

@@ -94,3 +94,25 @@ def test_dry_run_prints_the_grid():
     assert result.exit_code == 0, result.output
     assert "15 cells × 5 replications = 75 runs" in result.output
     assert "fleets.web.count=6, services.api.load_balancer.policy=random" in result.output
+
+
+def test_a_goal_naming_an_unknown_metric_fails_before_any_run(sweep_file):
+    path = sweep_file(axes={"fleets.web.count": [1, 2]},
+                      goal={"minimize": "cost.totl_usd",
+                            "subject_to": [{"metric": "latency.by_service.web.p99_s", "value": 1}]})
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    text = str(err.value)
+    assert "goal.minimize" in text and "cost.total_usd" in text
+    assert "goal.subject_to.0.metric" in text  # the service is called api, not web
+
+
+def test_every_metric_a_goal_may_name_is_in_a_real_summary():
+    from simulator import run
+    from simulator.experiments.aggregate import flatten
+    from simulator.scenario.loader import validate_scenario
+    from simulator.summary import metric_names
+    from tests.conftest import tiny_scenario as tiny
+
+    summary = flatten(run(validate_scenario(tiny(horizon=5), "t")).summary)
+    assert set(metric_names(["api"])) <= set(summary)
