@@ -203,10 +203,24 @@ def expand(spec: SweepSpec, base_data: dict[str, Any], base_dir: Path, source: s
     if problems:
         raise InputError(source, _unique(problems))
     services = sorted({name for c in cells for name in c.scenario.services})
-    problems = goal_problems(spec.goal, metric_names(services))
+    problems = goal_problems(spec.goal, metric_names(services)) + baseline_problems(spec, cells)
     if problems:
         raise InputError(source, problems)
     return Sweep(spec, source, tuple(cells))
+
+
+def baseline_problems(spec: SweepSpec, cells: list[Cell]) -> list[Problem]:
+    """Problems with the baseline: it must name axes, with values some cell has."""
+    if not spec.baseline:
+        return []
+    axes = [*spec.axes, *(k for group in spec.zip for k in group)]
+    unknown = [k for k in spec.baseline if k not in axes]
+    if unknown:
+        return [Problem(f"baseline.{k}", f"not an axis of the sweep; axes are {axes}", spec.baseline[k])
+                for k in unknown]
+    if not any(all(c.params.get(k) == v for k, v in spec.baseline.items()) for c in cells):
+        return [Problem("baseline", "no cell has these axis values", spec.baseline)]
+    return []
 
 
 def goal_problems(goal: Goal | None, known: list[str]) -> list[Problem]:

@@ -116,3 +116,14 @@ def test_every_metric_a_goal_may_name_is_in_a_real_summary():
 
     summary = flatten(run(validate_scenario(tiny(horizon=5), "t")).summary)
     assert set(metric_names(["api"])) <= set(summary)
+
+
+@pytest.mark.parametrize("baseline, words", [
+    ({"fleets.web.cont": 1}, ["baseline.fleets.web.cont", "not an axis"]),
+    ({"fleets.web.count": 7}, ["baseline", "no cell"]),
+])
+def test_a_bad_baseline_fails_before_any_run(sweep_file, baseline, words):
+    with pytest.raises(InputError) as err:
+        load_sweep(sweep_file(axes={"fleets.web.count": [1, 2]}, baseline=baseline))
+    for w in words:
+        assert w in str(err.value)
