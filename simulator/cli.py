@@ -144,7 +144,12 @@ def sweep(
         return
     folder = out or default_out_dir(sw)
     progress, done = _sweep_progress()
-    ex = make_executor(executor, jobs, scheduler)
+    try:
+        ex = make_executor(executor, jobs, scheduler)
+    except (OSError, TimeoutError) as exc:
+        _fail(InputError("--scheduler", [_problem(
+            "--scheduler", f"cannot reach the Dask scheduler ({exc}); check the address and that "
+            "`dask scheduler` runs there", scheduler)]))
     try:
         result = run_sweep(sw, folder, executor=ex, resume=resume, progress=progress)
     finally:

@@ -127,3 +127,13 @@ def test_a_bad_baseline_fails_before_any_run(sweep_file, baseline, words):
         load_sweep(sweep_file(axes={"fleets.web.count": [1, 2]}, baseline=baseline))
     for w in words:
         assert w in str(err.value)
+
+
+def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path):
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        result = CliRunner().invoke(app, ["sweep", str(SCENARIOS / "sweeps" / "fleet-size.yaml"), "--test",
+                                          "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "--scheduler" in result.output and "Traceback" not in result.output
