@@ -114,34 +114,31 @@ def _split(text: str, what: str, example: str) -> tuple[float, str]:
     return _number(m.group(1)), m.group(2)
 
 
-def parse_duration(value: object) -> Seconds:
-    """Parse a duration ("90 s", "15 min", "7 d", "250 ms", or seconds as a number) to seconds."""
-    plain = _plain_number(value, "a duration", "15 min")
+def _scaled(value: object, what: str, example: str, units: dict[str, float], kind: str,
+            hint: str) -> float:
+    """A number, or a number with a unit from `units` (case-sensitive first), times its factor."""
+    plain = _plain_number(value, what, example)
     if plain is not None:
         return plain
-    number, unit = _split(str(value), "a duration", "15 min")
+    number, unit = _split(str(value), what, example)
     if unit == "":
         return number
-    factor = _TIME_UNITS.get(unit) or _TIME_UNITS.get(unit.lower())
+    factor = units.get(unit) or units.get(unit.lower())
     if factor is None:
-        raise UnitError(
-            f"unknown time unit {unit!r}; use one of ms, s, min, h, d, w, mo (730 h), y (365 d)"
-        )
+        raise UnitError(f"unknown {kind} unit {unit!r}; use one of {hint}")
     return number * factor
+
+
+def parse_duration(value: object) -> Seconds:
+    """Parse a duration ("90 s", "15 min", "7 d", "250 ms", or seconds as a number) to seconds."""
+    return _scaled(value, "a duration", "15 min", _TIME_UNITS, "time",
+                   "ms, s, min, h, d, w, mo (730 h), y (365 d)")
 
 
 def parse_size(value: object) -> Bytes:
     """Parse a size ("16 GiB", "4 KB", or bytes as a number) to bytes (KB = 1000, KiB = 1024)."""
-    plain = _plain_number(value, "a size", "16 GiB")
-    if plain is not None:
-        return plain
-    number, unit = _split(str(value), "a size", "16 GiB")
-    if unit == "":
-        return number
-    factor = _SIZE_UNITS.get(unit.lower())
-    if factor is None:
-        raise UnitError(f"unknown size unit {unit!r}; use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB")
-    return number * factor
+    return _scaled(value, "a size", "16 GiB", _SIZE_UNITS, "size",
+                   "B, KB, MB, GB, TB, KiB, MiB, GiB, TiB")
 
 
 def parse_rate(value: object) -> PerSecond:
