@@ -1,8 +1,10 @@
 """The run summary: one nested, JSON-ready dict computed from a run's tables alone.
 
-Keys are stable (later issues add sections, never rename): scenario, seed, simulated_s,
-runtime_s, events, cost.*, latency.*, fleet.*.  Intervals are [low, high] lists; missing values
-are null.  Everything but runtime_s is identical for the same scenario and seed.
+The run's own keys (scenario, seed, start, simulated_s, runtime_s, events, versions, error)
+come first; every other key is a registered section's summary part (``simulator.sections``:
+cost, latency, requests, fleet, and whatever capabilities add).  Intervals are [low, high]
+lists; missing values are null.  Everything but runtime_s is identical for the same scenario
+and seed.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-LATENCY_KEYS = ("requests", "mean_s", "p50_s", "p95_s", "p99_s", "slo_s", "slo_violation_fraction",
-                "method", "relative_error")
+from simulator.sections import Context, metric_names, sections
+
+__all__ = ["clean", "metric_names", "summarize"]
 
 
 def clean(obj: Any) -> Any:
@@ -30,95 +33,28 @@ def clean(obj: Any) -> Any:
     return obj
 
 
-def latency_section(latency: pd.DataFrame | None) -> dict:
-    """The `latency` section from the `latency` table (row 'all' on top, per service below)."""
-    empty = {k: None for k in LATENCY_KEYS} | {"requests": 0}
-    if latency is None or latency.empty:
-        return empty | {"by_service": {}}
-    rows = {r["service"]: {k: r[k] for k in LATENCY_KEYS} for r in latency.to_dict("records")}
-    top = rows.pop("all", empty)
-    return dict(top) | {"by_service": rows}
-
-
-def fleet_section(tables: Mapping[str, pd.DataFrame]) -> dict:
-    """The `fleet` section: instances launched, running instance-hours, mean vCPU utilization."""
-    iv = tables.get("instance_intervals")
-    instances, hours = 0, 0.0
-    if iv is not None and len(iv):
-        instances = int(iv["instance_id"].nunique())
-        run = iv[iv["state"] == "running"]
-        hours = float((run["end_s"] - run["start_s"]).sum()) / 3600.0
-    util = None
-    si = tables.get("service_intervals")
-    if si is not None and len(si):
-        capacity = float((si["vcpus"] * (si["end_s"] - si["start_s"])).sum())
-        util = float(si["work_s"].sum()) / capacity if capacity > 0 else None
-    return {"instances": instances, "instance_hours": hours, "mean_utilization": util}
-
-
-def requests_section(tables: Mapping[str, pd.DataFrame]) -> dict:
-    """The `requests` section: arrivals, served and dropped requests, bytes sent."""
-    si = tables.get("service_intervals")
-    if si is None or si.empty:
-        return {"arrivals": 0, "served": 0, "dropped": 0, "response_bytes": 0.0}
-    return {
-        "arrivals": int(si["arrivals"].sum()),
-        "served": int(si["served"].sum()),
-        "dropped": int(si["dropped"].sum()),
-        "response_bytes": float(si["response_bytes"].sum()),
-    }
-
-
 def summarize(
     *,
-    scenario: str,
+    scenario: Any,
     seed: int,
-    simulated_s: float,
     runtime_s: float,
     events: int,
     tables: Mapping[str, pd.DataFrame],
-    cost: Mapping[str, Any],
     versions: Mapping[str, str],
     error: str | None = None,
 ) -> dict:
-    """Assemble summary.json from the tables and the cost summary."""
-    return clean(
-        {
-            "scenario": scenario,
-            "seed": seed,
-            "simulated_s": simulated_s,
-            "runtime_s": runtime_s,
-            "events": events,
-            "cost": dict(cost),
-            "latency": latency_section(tables.get("latency")),
-            "requests": requests_section(tables),
-            "fleet": fleet_section(tables),
-            "versions": dict(versions),
-            "error": error,
-        }
-    )
-
-
-def metric_names(services: list[str] = ()) -> list[str]:
-    """Every numeric summary metric a run reports, as dotted names (sweep goals refer to them)."""
-    from simulator.billing.cost import cost_summary
-
-    template = {
-        "simulated_s": 0.0, "runtime_s": 0.0, "events": 0,
-        "cost": cost_summary(pd.DataFrame()),
-        "latency": {k: 0.0 for k in LATENCY_KEYS if k != "method"}
-        | {"by_service": {s: {k: 0.0 for k in LATENCY_KEYS if k != "method"} for s in services}},
-        "requests": requests_section({}),
-        "fleet": fleet_section({}),
+    """Assemble summary.json: the run's own keys, then every registered section's part."""
+    out: dict[str, Any] = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "start": scenario.start.isoformat().replace("+00:00", "Z"),
+        "simulated_s": scenario.horizon,
+        "runtime_s": runtime_s,
+        "events": events,
     }
-    names: list[str] = []
-
-    def walk(node: Mapping[str, Any], prefix: str) -> None:
-        for key, value in node.items():
-            if isinstance(value, Mapping):
-                walk(value, f"{prefix}{key}.")
-            else:
-                names.append(f"{prefix}{key}")
-
-    walk(template, "")
-    return sorted(names)
+    context = Context(scenario)
+    for section in sections():
+        out[section.name] = section.summarize(tables, context)
+    out["versions"] = dict(versions)
+    out["error"] = error
+    return clean(out)

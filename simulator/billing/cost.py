@@ -26,6 +26,7 @@ Rules (AWS's, see reference pricing-and-scaling.md sections 1.1 and 1.5):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,22 @@ import pandas as pd
 from simulator.billing.pricebook import BillingRule, PriceBook
 from simulator.units import GIB, MONTH
 
-COLUMNS = ["service", "purchase_option", "resource_id", "usage_type", "quantity", "unit", "usd"]
+
+
+class LineItem(NamedTuple):
+    """One billing line: a resource's usage of one type and what it costs (table `cost`)."""
+
+    TABLE = "cost"
+    service: str
+    purchase_option: str
+    resource_id: str
+    usage_type: str
+    quantity: float
+    unit: str
+    usd: float
+
+
+COLUMNS = list(LineItem._fields)
 SERVICES = ("ec2", "ebs", "data_transfer")
 PURCHASE_OPTIONS = ("on_demand",)
 TRANSFER_USAGE = {

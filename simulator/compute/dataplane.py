@@ -1,13 +1,10 @@
-"""The request data plane of one service: arrays of requests pushed through compiled queues.
+"""Request accounting of one service: what arrived, was rejected, served or failed, and how fast.
 
-No request is a SimPy event.  The data plane keeps a cursor in simulated time; whenever the
-control plane is about to change something the requests depend on (an instance enters or
-leaves running) or an observation interval ends, it ``advance``s: draws the requests that
-arrived since the cursor from the service's ``RequestSource`` and pushes them through the load
-balancer and the instances' FCFS multi-server queues with the numba kernel, whose queue state
-carries over.  Splitting a run into more intervals therefore changes no request's latency.
-An instance that leaves running leaves the load balancer at once and finishes the requests it
-already accepted (connection draining); if it rejoins, its servers stay busy with that work.
+A ``ServiceStats`` is fed by its fleet's target group (``compute.targets``), which routes the
+requests through the compiled queues: arrivals, rejections and accepted work when requests
+arrive; served requests (with their latencies) and failures (work cut when an instance
+ended) when they complete.  It keeps the run's latencies exactly or in a sketch, and closes
+one ``ServiceInterval`` per observation interval.  No SimPy here.
 """
 
 from __future__ import annotations
@@ -15,213 +12,138 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.compute.instances import Instance
-from simulator.compute.kernel import POLICIES, QueueState, serve
 from simulator.compute.sketch import LatencySketch
-from simulator.compute.workload import RequestSource
-from simulator.engine.recorder import Recorder
-from simulator.records import ServiceInterval, Transfer
+from simulator.records import LatencyStats, ServiceInterval, SketchBucket, Transfer
 from simulator.scenario.schema import Service
 
-REQUEST_COLUMNS = {
-    "service": np.int16, "arrival_s": np.float64, "instance_id": np.int32, "start_s": np.float64,
-    "done_s": np.float64, "latency_s": np.float64, "service_s": np.float64,
-    "response_bytes": np.float64,
-}
-"""Columns of the optional `requests` table as the data plane records them (the World turns
-the service and instance numbers into categorical names)."""
+LATENCY_COLUMNS = list(LatencyStats._fields)
+"""Columns of the `latency` table (one row per service and one row 'all')."""
 
 
-class ServiceDataPlane:
-    """Load balancer, queues and latency accounting of one service."""
+class ServiceStats:
+    """Counters, latencies and interval records of one service."""
 
-    def __init__(
-        self,
-        name: str,
-        spec: Service,
-        source: RequestSource,
-        recorder: Recorder,
-        *,
-        keep_exact: bool,
-        keep_requests: bool,
-        sketch_alpha: float,
-        start: float = 0.0,
-        service_number: int = 0,
-    ):
+    def __init__(self, name: str, fleet: str, spec: Service, number: int, *, keep_exact: bool,
+                 sketch_alpha: float, start: float = 0.0):
         self.name = name
-        self.service_number = service_number
+        self.fleet = fleet
         self.spec = spec
-        self.source = source
-        self.recorder = recorder
-        self.policy = POLICIES[spec.load_balancer.policy]
-        self.members: list[Instance] = []
-        self._draining: dict[str, np.ndarray] = {}  # server free times of instances that left
-        self.queues = QueueState.empty([])
-        self.cursor = start
+        self.number = number  # the service's code in the requests table
+        self.slo = spec.slo
         self.keep_exact = keep_exact
-        self.keep_requests = keep_requests
         self.sketch = LatencySketch(alpha=sketch_alpha)
         self._latencies = np.empty(1024 if keep_exact else 0)
-        self._total = 0
-        self._sum = 0.0
-        self._violations = 0
+        self.arrivals = self.served = self.rejected = self.failed = 0
+        self.latency_sum = 0.0
+        self.slow = 0  # served slower than the SLO
         self._interval_start = start
-        self._cap_since = start
         self._reset_interval()
-
-    # ---------------------------------------------------------------- membership
-
-    def on_instance_change(self, inst: Instance, old: str, new: str) -> None:
-        """Listener for instance state changes: join on running, leave when running ends."""
-        now = inst.env.now
-        if new == "running" and inst not in self.members:
-            self.advance(now)
-            self._integrate_capacity(now)
-            self.members.append(inst)
-            self.queues.add_instance(inst.vcpus, now, self._draining.pop(inst.id, None))
-        elif old == "running" and inst in self.members:
-            self.advance(now)
-            self._integrate_capacity(now)
-            index = self.members.index(inst)
-            self.members.pop(index)
-            self._draining[inst.id] = self.queues.free[index, : inst.vcpus].copy()
-            self.queues.remove_instance(index)
-
-    def _integrate_capacity(self, now: float) -> None:
-        dt = now - self._cap_since
-        if dt > 0:
-            self._inst_s += len(self.members) * dt
-            self._vcpu_s += sum(m.vcpus for m in self.members) * dt
-        self._cap_since = now
-
-    # ---------------------------------------------------------------- requests
 
     def _reset_interval(self) -> None:
-        self._arrivals = 0
-        self._served = 0
-        self._dropped = 0
-        self._lat_sum = 0.0
-        self._interval_latencies: list[np.ndarray] = []
-        self._slo_viol = 0
-        self._work = 0.0
-        self._bytes = 0.0
-        self._inst_s = 0.0
-        self._vcpu_s = 0.0
+        self._i_arrivals = self._i_served = self._i_rejected = self._i_failed = 0
+        self._i_lat_sum = self._i_work = self._i_bytes = 0.0
+        self._i_slow = 0
+        self._i_latencies: list[np.ndarray] = []
 
-    def advance(self, t: float) -> None:
-        """Serve every request that arrived in [cursor, t) with the current instances."""
-        if t <= self.cursor:
-            return
-        batch = self.source.window(self.cursor, t)
-        self.cursor = t
-        n = len(batch)
+    # ---------------------------------------------------------------- feeding
+
+    def arrived(self, n: int, work_s: float) -> None:
+        """n requests arrived; work_s of them was accepted by in-service targets."""
+        self.arrivals += n
+        self._i_arrivals += n
+        self._i_work += work_s
+
+    def reject(self, n: int) -> None:
+        """n requests found no target in service (AWS answers 503)."""
+        self.rejected += n
+        self._i_rejected += n
+
+    def fail(self, n: int) -> None:
+        """n accepted requests were cut when their instance ended."""
+        self.failed += n
+        self._i_failed += n
+
+    def serve(self, latency: np.ndarray, response_bytes: float) -> None:
+        """Requests completed with these latencies, sending response_bytes in all."""
+        n = len(latency)
         if n == 0:
             return
-        self._arrivals += n
-        if not self.members:
-            self._dropped += n
-            return
-        res = serve(self.queues, batch.arrival, batch.service, batch.route_u, self.policy)
-        latency = res.done - batch.arrival
         lat_sum = float(latency.sum())
-        violations = int(np.count_nonzero(latency > self.spec.slo))
-        self._served += n
-        self._lat_sum += lat_sum
-        self._interval_latencies.append(latency)
-        self._slo_viol += violations
-        self._work += float(batch.service.sum())
-        self._bytes += float(batch.size.sum())
-        self._total += n
-        self._sum += lat_sum
-        self._violations += violations
+        slow = int(np.count_nonzero(latency > self.slo))
+        self.served += n
+        self.latency_sum += lat_sum
+        self.slow += slow
+        self._i_served += n
+        self._i_lat_sum += lat_sum
+        self._i_slow += slow
+        self._i_bytes += response_bytes
+        self._i_latencies.append(latency)
         self.sketch.add(latency)
         if self.keep_exact:
-            start = self._total - n
-            if self._total > len(self._latencies):
-                grown = np.empty(max(self._total, 2 * len(self._latencies)))
+            start, end = self.served - n, self.served
+            if end > len(self._latencies):
+                grown = np.empty(max(end, 2 * len(self._latencies)))
                 grown[:start] = self._latencies[:start]
                 self._latencies = grown
-            self._latencies[start : self._total] = latency
-        if self.keep_requests:
-            numbers = np.array([m.number for m in self.members], dtype=np.int32)
-            self.recorder.add_columns(
-                "requests",
-                {
-                    "service": np.full(n, self.service_number, dtype=np.int16),
-                    "arrival_s": batch.arrival,
-                    "instance_id": numbers[res.instance],
-                    "start_s": res.start,
-                    "done_s": res.done,
-                    "latency_s": latency,
-                    "service_s": batch.service,
-                    "response_bytes": batch.size,
-                },
-            )
+            self._latencies[start:end] = latency
 
-    def observe(self, now: float) -> None:
-        """Close the observation interval ending now: record its statistics and transfer."""
-        self.advance(now)
-        self._integrate_capacity(now)
+    # ---------------------------------------------------------------- intervals
+
+    def close_interval(self, now: float, instances: float, vcpus: float, in_system: int):
+        """The records of the interval ending now: its ServiceInterval and Transfer (or None)."""
         start, length = self._interval_start, now - self._interval_start
         if length <= 0:
-            return
-        in_system = int(self.queues.in_system(now).sum()) if self.members else 0
-        lat = self._interval_latencies
+            return None, None
+        lat = self._i_latencies
         p99 = quantiles_in_place(np.concatenate(lat), (0.99,))[0] if lat else float("nan")
-        self.recorder.add(
-            ServiceInterval(
-                self.name, start, now, self._arrivals, self._served, self._dropped,
-                self._lat_sum, p99, self._slo_viol, self._work, self._inst_s / length,
-                self._vcpu_s / length, in_system, self._bytes,
-            )
+        row = ServiceInterval(
+            self.name, self.fleet, start, now, self._i_arrivals, self._i_served,
+            self._i_rejected, self._i_failed, self._i_lat_sum, p99,
+            self._i_slow + self._i_rejected + self._i_failed, self._i_work, instances, vcpus,
+            in_system, self._i_bytes,
         )
-        if self._bytes > 0:
-            self.recorder.add(Transfer(self.name, "internet_out", self._bytes, start, now))
+        transfer = (Transfer(self.name, "internet_out", self._i_bytes, start, now)
+                    if self._i_bytes > 0 else None)
         self._interval_start = now
         self._reset_interval()
+        return row, transfer
 
     # ---------------------------------------------------------------- results
 
     def latencies(self) -> np.ndarray | None:
         """Every served request's latency (exact mode, in no particular order), else None."""
-        return self._latencies[: self._total] if self.keep_exact else None
+        return self._latencies[: self.served] if self.keep_exact else None
 
     def latency_row(self) -> dict:
-        """This service's latency statistics (exact or from the sketch)."""
-        return latency_stats(
-            self.name, self._total, self._sum, self._violations, self.spec.slo,
-            self.latencies(), self.sketch,
-        )
+        """This service's row of the latency table."""
+        return latency_stats(self.name, self.arrivals, self.served, self.rejected, self.failed,
+                             self.latency_sum, self.slow, self.slo, self.latencies(), self.sketch)
 
 
-def latency_stats(
-    service: str,
-    count: int,
-    total: float,
-    violations: int,
-    slo: float,
-    exact: np.ndarray | None,
-    sketch: LatencySketch,
-) -> dict:
-    """One row of the `latency` table: count, mean, p50/p95/p99, SLO violations, method."""
-    row = {"service": service, "requests": int(count), "mean_s": total / count if count else float("nan")}
+def latency_stats(service: str, arrivals: int, served: int, rejected: int, failed: int,
+                  total: float, slow: int, slo: float, exact: np.ndarray | None,
+                  sketch: LatencySketch) -> dict:
+    """One row of the `latency` table.
+
+    Percentiles and the mean are over served requests; the SLO-violation fraction is over
+    arrivals: (served slower than the SLO + rejected + failed) / arrivals.
+    """
     qs = (0.5, 0.95, 0.99)
-    if count == 0:
+    if served == 0:
         values = [float("nan")] * 3
     elif exact is not None:
         values = quantiles_in_place(exact, qs)
     else:
         values = [sketch.quantile(q) for q in qs]
-    row.update({"p50_s": values[0], "p95_s": values[1], "p99_s": values[2]})
-    row.update(
-        {
-            "slo_s": float(slo),
-            "slo_violation_fraction": violations / count if count else float("nan"),
-            "method": "exact" if exact is not None else "sketch",
-            "relative_error": 0.0 if exact is not None else float(sketch.alpha),
-        }
-    )
-    return row
+    return {
+        "service": service, "arrivals": int(arrivals), "requests": int(served),
+        "rejected": int(rejected), "failed": int(failed),
+        "mean_s": total / served if served else float("nan"),
+        "p50_s": values[0], "p95_s": values[1], "p99_s": values[2], "slo_s": float(slo),
+        "slo_violation_fraction": (slow + rejected + failed) / arrivals if arrivals else float("nan"),
+        "method": "exact" if exact is not None else "sketch",
+        "relative_error": 0.0 if exact is not None else float(sketch.alpha),
+    }
 
 
 def quantiles_in_place(values: np.ndarray, qs) -> list[float]:
@@ -242,30 +164,31 @@ def quantiles_in_place(values: np.ndarray, qs) -> list[float]:
     return out
 
 
-def latency_table(planes: list[ServiceDataPlane]) -> pd.DataFrame:
+def latency_table(stats: list[ServiceStats]) -> pd.DataFrame:
     """The `latency` table: one row per service and one row 'all' over every request."""
-    rows = [p.latency_row() for p in planes]
-    if len(planes) == 1:
+    rows = [s.latency_row() for s in stats]
+    if len(stats) == 1:
         rows.append(rows[0] | {"service": "all"})
-    elif planes:
-        exact = [p.latencies() for p in planes]
-        merged = LatencySketch(alpha=planes[0].sketch.alpha)
-        for p in planes:
-            merged.merge(p.sketch)
-        slos = {p.spec.slo for p in planes}
-        rows.append(
-            latency_stats(
-                "all",
-                sum(p._total for p in planes),
-                sum(p._sum for p in planes),
-                sum(p._violations for p in planes),
-                slos.pop() if len(slos) == 1 else float("nan"),
-                np.concatenate(exact) if all(e is not None for e in exact) else None,
-                merged,
-            )
-        )
-    return pd.DataFrame(
-        rows,
-        columns=["service", "requests", "mean_s", "p50_s", "p95_s", "p99_s", "slo_s",
-                 "slo_violation_fraction", "method", "relative_error"],
-    )
+    elif stats:
+        exact = [s.latencies() for s in stats]
+        merged = LatencySketch(alpha=stats[0].sketch.alpha)
+        for s in stats:
+            merged.merge(s.sketch)
+        slos = {s.slo for s in stats}
+        rows.append(latency_stats(
+            "all", sum(s.arrivals for s in stats), sum(s.served for s in stats),
+            sum(s.rejected for s in stats), sum(s.failed for s in stats),
+            sum(s.latency_sum for s in stats), sum(s.slow for s in stats),
+            slos.pop() if len(slos) == 1 else float("nan"),
+            np.concatenate(exact) if all(e is not None for e in exact) else None, merged,
+        ))
+    return pd.DataFrame(rows, columns=LATENCY_COLUMNS)
+
+
+def sketch_table(stats: list[ServiceStats]) -> pd.DataFrame:
+    """The `latency_sketch` table: every service's non-empty sketch buckets."""
+    frames = [s.sketch.to_frame().assign(service=s.name) for s in stats]
+    columns = list(SketchBucket._fields)
+    if not frames:
+        return pd.DataFrame({c: [] for c in columns})
+    return pd.concat(frames, ignore_index=True)[columns]

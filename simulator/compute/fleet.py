@@ -1,61 +1,149 @@
-"""A fixed fleet: N identical instances spread over AZs, started and stopped on a schedule.
+"""A fleet: instances of one type whose number follows a desired capacity that can change.
 
-The fleet controller is a thin SimPy process around the fleet spec: at each run window's start
-it starts every instance, at its stop it interrupts them with a typed cause.  AZ assignment is a
-pure function (round-robin over the region's AZs unless the fleet is pinned to one).
+The fleet controller is a thin SimPy process around pure decisions (``compute.scaling``).
+Either run windows start and stop every instance together (``schedule``), or the desired
+capacity is set at the start (``count``) and by scheduled actions; the fleet then launches
+new instances in the AZ with the fewest, and scales in from the AZ with the most, newest
+first.  An instance in service behind the fleet's load balancer is deregistered first and
+terminated when it has drained (or its deregistration delay ran out); it no longer counts
+toward the desired capacity from the moment it is picked, as in AWS Auto Scaling.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
 import simpy
 
 from simulator.compute.catalog import InstanceType
 from simulator.compute.instances import Instance
+from simulator.compute.scaling import Capacity, apply_action, launch_azs, scale_in_victims, schedule
+from simulator.distributions import build as build_distribution
 from simulator.engine.recorder import Recorder
-from simulator.records import EndCause
+from simulator.engine.streams import Streams
+from simulator.records import EndCause, ScalingActivity
 from simulator.scenario.schema import Fleet as FleetSpec
 
+BOOT_BLOCK = 256
+"""Boot times are drawn in blocks of this many launches, block k from its own chunk stream."""
 
-def assign_azs(count: int, azs: list[str], pinned: str | None = None) -> list[str]:
-    """AZ of each of `count` instances: all in `pinned`, else round-robin over `azs`."""
-    if pinned is not None:
-        return [pinned] * count
-    return [azs[i % len(azs)] for i in range(count)]
+Launch = Callable[["Fleet", str], Instance]
+
+
+class BootTimes:
+    """Boot time of the n-th launch of a fleet, keyed by launch number (common random numbers)."""
+
+    def __init__(self, spec, streams: Streams, stream: str):
+        self.fixed = float(spec) if isinstance(spec, int | float) else None
+        self.dist = None if self.fixed is not None else build_distribution(spec)
+        self.streams, self.stream = streams, stream
+        self._block, self._values = -1, np.empty(0)
+
+    def __call__(self, launch: int, start: int = 0) -> float:
+        """Boot time of launch `launch` at its `start`-th start (0 = its launch)."""
+        if self.fixed is not None:
+            return self.fixed
+        block = launch // BOOT_BLOCK
+        if (block, start) != self._block:
+            rng = self.streams.chunk(f"{self.stream}.{start}", block)
+            self._block, self._values = (block, start), self.dist.sample(rng, BOOT_BLOCK)
+        return float(self._values[launch % BOOT_BLOCK])
 
 
 class Fleet:
-    """The instances of one fleet and the process that runs its schedule."""
+    """The instances of one fleet and the process that keeps their number at the desired one."""
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        recorder: Recorder,
-        name: str,
-        spec: FleetSpec,
-        itype: InstanceType,
-        azs: list[str],
-    ):
+    def __init__(self, env: simpy.Environment, recorder: Recorder, streams: Streams, name: str,
+                 spec: FleetSpec, itype: InstanceType, azs: list[str], launch: Launch,
+                 start: dt.datetime, horizon: float):
         self.env = env
         self.name = name
         self.spec = spec
-        self.instances = [
-            Instance(
-                env, recorder, f"i-{name}-{i:04d}", name, itype, az,
-                spec.purchase_option, spec.os, spec.volume,
-            )
-            for i, az in enumerate(assign_azs(spec.count, azs, spec.az))
-        ]
-        self.process = env.process(self._schedule())
+        self.type = itype
+        self.azs = [spec.az] if spec.az is not None else list(azs)
+        self._launch_instance = launch
+        self.boot = BootTimes(spec.boot_time, streams, f"fleet.{name}.boot_time")
+        self.capacity = Capacity(spec.count, spec.min_size, spec.max_size)
+        self.active: list[Instance] = []  # launched and counting toward the desired capacity
+        self.instances: list[Instance] = []  # every instance ever launched, in launch order
+        self.target_group = None  # set by the World when services route to this fleet
+        self._activity = recorder.appender(ScalingActivity)
+        self._start, self._horizon = start, horizon
+        self.process = env.process(self._actions() if spec.scheduled_actions else self._windows())
 
-    def _schedule(self):
-        for window in self.spec.schedule:
+    # ---------------------------------------------------------------- capacity
+
+    def set_capacity(self, capacity: Capacity, cause: str) -> None:
+        """Adopt new capacity settings and launch or retire instances to match them."""
+        self.capacity = capacity
+        launched, retired = self._reconcile()
+        self._activity(ScalingActivity(self.name, self.env.now, capacity.desired,
+                                       capacity.min_size, capacity.max_size if capacity.max_size
+                                       is not None else -1, launched, retired, cause))
+
+    def _reconcile(self) -> tuple[int, int]:
+        gap = self.capacity.desired - len(self.active)
+        if gap > 0:
+            counts = {az: 0 for az in self.azs}
+            for inst in self.active:
+                counts[inst.az] += 1
+            for az in launch_azs(counts, gap):
+                inst = self._launch_instance(self, az)
+                inst.start(self.boot(inst.launch))
+                self.active.append(inst)
+                self.instances.append(inst)
+            return gap, 0
+        if gap < 0:
+            victims = scale_in_victims([(i.az, i.launch) for i in self.active], -gap)
+            leaving = [self.active[p] for p in victims]
+            for p in sorted(victims, reverse=True):
+                self.active.pop(p)
+            for inst in leaving:
+                self._retire(inst)
+            return 0, len(leaving)
+        return 0, 0
+
+    def _retire(self, inst: Instance) -> None:
+        """Scale-in: deregister from the load balancer, terminate once drained."""
+        tg = self.target_group
+        until = tg.deregister(inst) if tg is not None else self.env.now
+        if until <= self.env.now:
+            inst.stop(EndCause.SCALED_IN, terminate=True)
+        else:
+            self.env.process(self._terminate_at(inst, until))
+
+    def _terminate_at(self, inst: Instance, until: float):
+        yield self.env.timeout(until - self.env.now)
+        inst.stop(EndCause.SCALED_IN, terminate=True)
+
+    # ---------------------------------------------------------------- processes
+
+    def _actions(self):
+        """Initial capacity, then every scheduled action at its time."""
+        self.set_capacity(self.capacity, "initial")
+        actions = self.spec.scheduled_actions
+        for t, i in schedule(actions, self._start, self._horizon):
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            action = actions[i]
+            label = action.name or str(i)
+            self.set_capacity(apply_action(self.capacity, action), f"scheduled_action:{label}")
+
+    def _windows(self):
+        """Run windows: launch `count` instances at the first start, stop and restart them all."""
+        for k, window in enumerate(self.spec.schedule):
             yield self.env.timeout(max(0.0, window.start - self.env.now))
-            for inst in self.instances:
-                inst.start(self.spec.boot_time)
+            if k == 0:
+                self.set_capacity(self.capacity, "run_window")
+            else:
+                for inst in self.active:
+                    inst.start(self.boot(inst.launch, k))
             if window.stop is None:
                 return
             yield self.env.timeout(window.stop - self.env.now)
-            for inst in self.instances:
+            for inst in self.active:
                 inst.stop(EndCause.SCHEDULED_STOP)
 
     def close(self) -> None:

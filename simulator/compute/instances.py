@@ -1,10 +1,10 @@
-"""Instances and their lifecycle: pending -> running -> stopping -> stopped / terminated.
+"""Instances and their lifecycle: pending -> running -> stopped / terminated.
 
 An ``Instance`` is a small component: its lifecycle is a SimPy process (a generator), every
-state change is recorded as a closed ``InstanceInterval`` and announced to listeners (the data
-plane adds an instance to its load balancer when it enters running and removes it when it
-leaves).  Every end of a running instance is ``process.interrupt(Stop(cause))`` with a typed
-cause, so later issues (host failures, spot reclaims, scale-in) reuse the same path.
+state change is recorded as a closed ``InstanceInterval`` and announced to listeners (the
+fleet's target group registers it when it enters running).  Every end of an instance is
+``process.interrupt(Stop(cause))`` with a typed ``EndCause``; any other interrupt is a bug
+and raises, never silently a user termination.
 """
 
 from __future__ import annotations
@@ -34,16 +34,25 @@ class Stop:
     cause: EndCause
     terminate: bool = False
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.cause, EndCause):
+            raise TypeError(f"an instance ends with an EndCause, not {self.cause!r}")
+
 
 class Instance:
     """One instance: identity, placement, lifecycle state and its recorded history."""
+
+    __slots__ = ("env", "recorder", "id", "fleet", "launch", "number", "type", "az",
+                 "purchase_option", "os", "volume", "state", "since", "process", "listeners",
+                 "_log", "_volume_since")
 
     def __init__(
         self,
         env: simpy.Environment,
         recorder: Recorder,
-        instance_id: str,
         fleet: str,
+        launch: int,
+        number: int,
         itype: InstanceType,
         az: str,
         purchase_option: str,
@@ -52,39 +61,45 @@ class Instance:
     ):
         self.env = env
         self.recorder = recorder
-        self.id = instance_id
+        self.id = f"i-{fleet}-{launch:04d}"
         self.fleet = fleet
+        self.launch = launch  # the fleet's n-th launch, whatever else happens
+        self.number = number  # position in the world's registry (launch order across fleets)
         self.type = itype
         self.az = az
         self.purchase_option = purchase_option
         self.os = os
         self.volume = volume
-        self._key = (instance_id, fleet, itype.name, az, purchase_option, os)
-        self._log = recorder.appender(InstanceInterval)
-        self.number = -1  # position in the world's instance list (set by the World)
         self.state = "none"
         self.since = env.now
         self.process: simpy.Process | None = None
         self.listeners: list[Listener] = []
+        self._log = recorder.appender(InstanceInterval)
         self._volume_since: float | None = None
 
     @property
     def vcpus(self) -> int:
         return self.type.vcpus
 
+    @property
+    def alive(self) -> bool:
+        """Launched and not yet stopped or terminated."""
+        return self.state in ("pending", "running")
+
     # ---------------------------------------------------------------- state bookkeeping
+
+    def _record(self, end: float, cause: str) -> None:
+        self._log(InstanceInterval(self.id, self.fleet, self.launch, self.type.name, self.az,
+                                   self.purchase_option, self.os, self.state, self.since, end,
+                                   cause))
 
     def _enter(self, state: str, cause: str) -> None:
         old, now = self.state, self.env.now
         if old != "none":
-            self._log((*self._key, old, self.since, now, cause))
+            self._record(now, cause)
         self.state, self.since = state, now
         for listener in self.listeners:
             listener(self, old, state)
-
-    def _attach_volume(self) -> None:
-        if self.volume is not None and self._volume_since is None:
-            self._volume_since = self.env.now
 
     def _release_volume(self) -> None:
         if self.volume is None or self._volume_since is None:
@@ -110,13 +125,13 @@ class Instance:
         return self.process
 
     def stop(self, cause: EndCause, terminate: bool = False) -> None:
-        """Ask the running lifecycle to end (an interrupt with a typed cause)."""
+        """End the running lifecycle now: an interrupt with a typed cause."""
         if self.process is not None and self.process.is_alive:
             self.process.interrupt(Stop(cause, terminate))
 
     def _run(self, boot_time: float):
         if self._volume_since is None and self.volume is not None:
-            self._attach_volume()
+            self._volume_since = self.env.now
         self._enter("pending", _STARTED)
         try:
             if boot_time > 0:
@@ -124,9 +139,11 @@ class Instance:
             self._enter("running", _BOOTED)
             yield self.env.event()  # runs until interrupted
         except simpy.Interrupt as intr:
-            stop = intr.cause if isinstance(intr.cause, Stop) else Stop(EndCause.TERMINATED_BY_USER, True)
-            final = "terminated" if stop.terminate else "stopped"
-            self._enter(final, EndCause(stop.cause).value)
+            stop = intr.cause
+            if not isinstance(stop, Stop):
+                raise TypeError(f"{self.id} was interrupted with {stop!r}; an instance ends only "
+                                "with a Stop(EndCause)") from None
+            self._enter("terminated" if stop.terminate else "stopped", stop.cause.value)
             if stop.terminate:
                 self._release_volume()
 
@@ -134,9 +151,6 @@ class Instance:
         """Close the open interval at the end of the run (state unchanged, cause end_of_run)."""
         if self.state in ("none", "terminated"):
             return
-        self.recorder.add_row(
-            InstanceInterval,
-            (*self._key, self.state, self.since, self.env.now, EndCause.END_OF_RUN.value),
-        )
+        self._record(self.env.now, EndCause.END_OF_RUN.value)
         self.since = self.env.now
         self._release_volume()

@@ -14,13 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.distributions import build
 from simulator.engine.streams import Streams
 from simulator.scenario.schema import (
     ConstantArrivals,
-    FixedSize,
-    FixedTime,
-    LogNormalSize,
-    LogNormalTime,
     PiecewiseArrivals,
     PoissonArrivals,
     Service,
@@ -28,31 +25,6 @@ from simulator.scenario.schema import (
 
 GRID_S = 60.0
 """Length of one block of the request grid, in seconds; fixed so seeds mean the same always."""
-
-
-def sample(dist, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Draw n values of a time or size distribution spec (in its base unit)."""
-    if isinstance(dist, FixedTime | FixedSize):
-        return np.full(n, float(dist.value))
-    if isinstance(dist, LogNormalTime | LogNormalSize):
-        sigma2 = math.log1p(dist.cv**2)
-        mu = math.log(dist.mean) - sigma2 / 2
-        return rng.lognormal(mu, math.sqrt(sigma2), n)
-    return rng.exponential(dist.mean, n)
-
-
-def dist_mean(dist) -> float:
-    """The analytic mean of a time or size distribution spec."""
-    return float(dist.value if isinstance(dist, FixedTime | FixedSize) else dist.mean)
-
-
-def dist_scv(dist) -> float:
-    """The squared coefficient of variation of a distribution spec (0 fixed, 1 exponential)."""
-    if isinstance(dist, FixedTime | FixedSize):
-        return 0.0
-    if isinstance(dist, LogNormalTime | LogNormalSize):
-        return dist.cv**2
-    return 1.0
 
 
 def _segments(arrivals, t0: float = 0.0, t1: float = math.inf) -> list[tuple[float, float, float]]:
@@ -126,6 +98,10 @@ class RequestSource:
         self.spec = spec
         self.streams = streams
         self.grid_s = grid_s
+        self.service_time = build(spec.service_time)
+        """Distribution of the work per request, in seconds (built once)."""
+        self.response_size = build(spec.response_size)
+        """Distribution of the bytes sent back per request (built once)."""
         self._blocks: dict[int, RequestBatch] = {}
 
     def _block(self, k: int) -> RequestBatch:
@@ -139,8 +115,8 @@ class RequestSource:
             n = len(times)
             block = RequestBatch(
                 arrival=times,
-                service=sample(self.spec.service_time, self.streams.chunk(f"{base}.service_time", k), n),
-                size=sample(self.spec.response_size, self.streams.chunk(f"{base}.response_size", k), n),
+                service=self.service_time.sample(self.streams.chunk(f"{base}.service_time", k), n),
+                size=self.response_size.sample(self.streams.chunk(f"{base}.response_size", k), n),
                 route_u=self.streams.chunk(f"{base}.routing", k).random(n),
             )
             self._blocks[k] = block

@@ -1,7 +1,8 @@
 """Run one scenario with one seed and return everything it produced as a ``RunResult``.
 
-``run`` builds a World, runs it to the horizon, bills the recorded usage against the price book
-(post hoc, a pure function of the tables) and summarizes.  The result carries the resolved
+``run`` builds a World, runs it to the horizon, lets every registered section derive its
+post-hoc tables (billing prices the recorded usage against the price book, a pure function of
+the tables) and summarizes.  The result carries the resolved
 scenario, the seed, package versions, runtime, event count and any error, so every number can be
 traced to what produced it.
 """
@@ -19,12 +20,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 import simulator
-from simulator.billing.cost import cost, cost_summary
 from simulator.engine.streams import Streams
 from simulator.engine.world import World
 from simulator.errors import InputError
 from simulator.scenario.checks import reference_problems
 from simulator.scenario.schema import Scenario
+from simulator.sections import Context, empty_tables, sections
 from simulator.summary import summarize
 
 _PACKAGES = ("simpy", "numpy", "pandas", "numba", "pydantic", "pyarrow")
@@ -88,17 +89,19 @@ def run(
         world.run(progress=progress)
         events = world.events
         tables = world.tables()
-        tables["cost"] = cost(tables, world.book)
+        context = Context(scenario, world.book)
+        for section in sections():
+            if section.derive is not None:
+                tables.update(section.derive(tables, context))
     except Exception:  # noqa: BLE001 - reported in the result when asked to
         if raise_errors:
             raise
         error = traceback.format_exc(limit=8)
         tables = {}
     runtime = time.perf_counter() - started
-    cost_part = cost_summary(tables["cost"]) if "cost" in tables else cost_summary(pd.DataFrame())
     vers = versions()
     summary = summarize(
-        scenario=scenario.name, seed=seed, simulated_s=scenario.horizon, runtime_s=runtime,
-        events=events, tables=tables, cost=cost_part, versions=vers, error=error,
+        scenario=scenario, seed=seed, runtime_s=runtime, events=events,
+        tables=tables or empty_tables(), versions=vers, error=error,
     )
     return RunResult(scenario, seed, tables, summary, runtime, events, vers, error)

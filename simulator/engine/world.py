@@ -1,28 +1,31 @@
 """The World: builds every component from a Scenario, runs the event loop, collects the tables.
 
-This is the one module that knows every component.  Phases are explicit: ``World.build``
-(specs -> components, wired through constructors), ``run`` (the SimPy loop up to the horizon,
-with an observer closing observation intervals), ``tables`` (the recorder's DataFrames).
+Phases are explicit: ``World.build`` (each registered section's build step turns its specs
+into components, wired through constructors), ``run`` (the SimPy loop up to the horizon, with
+one process closing observation intervals for every registered observer) and ``tables`` (the
+recorder's DataFrames, one per declared record type).  The World owns the instance registry:
+``launch`` and ``terminate`` work at any simulated time, and nothing about the population is
+fixed when it is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
+import importlib
+
 import pandas as pd
 import simpy
 from simpy.core import URGENT, EmptySchedule, StopSimulation
 
 from simulator.billing.pricebook import PriceBook, load_pricebook
 from simulator.compute.catalog import Catalog, load_catalog
-from simulator.compute.dataplane import REQUEST_COLUMNS, ServiceDataPlane, latency_table
-from simulator.compute.fleet import Fleet
-from simulator.compute.workload import RequestSource, expected_arrivals
+from simulator.compute.registry import InstanceRegistry
 from simulator.engine.recorder import Recorder
 from simulator.engine.streams import Streams
-from simulator.records import InstanceInterval, ServiceInterval, Transfer, VolumeInterval
+from simulator.records import EndCause
 from simulator.scenario.schema import Scenario
+from simulator.sections import sections
 
 Progress = Callable[[float, float], None]
 
@@ -76,10 +79,11 @@ class World:
         self.book = book or load_pricebook(scenario.pricebook)
         self.env = CountingEnvironment()
         self.recorder = Recorder()
-        for record in (InstanceInterval, VolumeInterval, Transfer, ServiceInterval):
-            self.recorder.declare(record)
-        self.fleets: dict[str, Fleet] = {}
-        self.planes: list[ServiceDataPlane] = []
+        self.registry = InstanceRegistry(self.env, self.recorder)
+        self.fleets: dict = {}  # name -> compute.fleet.Fleet (filled by the compute build step)
+        self.observers: list[Callable[[float], None]] = []  # called at every interval's end
+        self.finishers: list[Callable[[float], None]] = []  # called once at the horizon
+        self.table_hooks: list[Callable[[dict[str, pd.DataFrame]], None]] = []
         self._finished = False
 
     @classmethod
@@ -92,42 +96,35 @@ class World:
     ) -> World:
         """Build the components of a scenario (nothing runs yet)."""
         world = cls(scenario, streams, catalog, book)
-        world._build_compute()
-        world._build_services()
+        for section in sections():
+            for record in section.records:
+                world.recorder.declare(record)
+            if section.build:
+                module, _, name = section.build.partition(":")
+                getattr(importlib.import_module(module), name)(world)
+        if world.observers:
+            world.env.process(world._observe(scenario.output.observe_interval))
         return world
 
-    def _build_compute(self) -> None:
-        sc = self.scenario
-        for name, spec in sc.fleets.items():
-            itype = self.catalog.get(spec.instance_type)
-            self.fleets[name] = Fleet(self.env, self.recorder, name, spec, itype, sc.region.azs)
-        self.instances = [inst for fleet in self.fleets.values() for inst in fleet.instances]
-        for number, inst in enumerate(self.instances):
-            inst.number = number
+    # ---------------------------------------------------------------- population
 
-    def _build_services(self) -> None:
-        sc = self.scenario
-        out = sc.output
-        expected = sum(expected_arrivals(s.arrivals, sc.horizon) for s in sc.services.values())
-        keep_exact = out.latency == "exact" or (out.latency == "auto" and expected <= out.exact_limit)
-        for number, (name, spec) in enumerate(sc.services.items()):
-            plane = ServiceDataPlane(
-                name, spec, RequestSource(name, spec, self.streams), self.recorder,
-                keep_exact=keep_exact, keep_requests=out.requests,
-                sketch_alpha=out.sketch_relative_error, service_number=number,
-            )
-            for inst in self.fleets[spec.fleet].instances:
-                inst.listeners.append(plane.on_instance_change)
-            self.planes.append(plane)
-        if self.planes:
-            self.env.process(self._observer(out.observe_interval))
+    def launch(self, fleet, az: str):
+        """A new instance of `fleet` in `az` (registered and numbered, not yet started)."""
+        return self.registry.launch(fleet, az)
 
-    def _observer(self, interval: float):
+    def terminate(self, instance, cause: EndCause) -> None:
+        """End `instance` now with a typed cause."""
+        self.registry.terminate(instance, cause)
+
+    # ---------------------------------------------------------------- running
+
+    def _observe(self, interval: float):
         """Close an observation interval every `interval` seconds."""
         while True:
             yield self.env.timeout(interval)
-            for plane in self.planes:
-                plane.observe(self.env.now)
+            now = self.env.now
+            for observe in self.observers:
+                observe(now)
 
     def run(self, progress: Progress | None = None, steps: int = 100) -> None:
         """Run the event loop to the horizon, then close every open interval."""
@@ -144,15 +141,8 @@ class World:
         if self._finished:
             return
         now = self.env.now
-        for plane in self.planes:
-            plane.observe(now)
-        for fleet in self.fleets.values():
-            fleet.close()
-        self.recorder.set_frame("latency", latency_table(self.planes))
-        sketches = [p.sketch.to_frame().assign(service=p.name) for p in self.planes]
-        if sketches:
-            frame = pd.concat(sketches, ignore_index=True)
-            self.recorder.set_frame("latency_sketch", frame[["service", "bucket", "value_s", "count"]])
+        for finish in self.finishers:
+            finish(now)
         self._finished = True
 
     @property
@@ -161,18 +151,8 @@ class World:
         return self.env.events
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The run's tables as DataFrames."""
+        """The run's tables as DataFrames (one per declared record type, plus derived frames)."""
         tables = self.recorder.tables()
-        for name in ("instance_intervals", "volume_intervals"):
-            frame = tables.get(name)
-            if frame is not None and len(frame):
-                tables[name] = frame.sort_values(["start_s", frame.columns[0]], kind="stable").reset_index(drop=True)
-        if self.scenario.output.requests and "requests" not in tables:
-            tables["requests"] = pd.DataFrame({c: np.empty(0, dtype=d) for c, d in REQUEST_COLUMNS.items()})
-        if "requests" in tables:
-            req = tables["requests"]
-            req["service"] = pd.Categorical.from_codes(req["service"], categories=list(self.scenario.services))
-            req["instance_id"] = pd.Categorical.from_codes(
-                req["instance_id"], categories=[i.id for i in self.instances]
-            )
+        for hook in self.table_hooks:
+            hook(tables)
         return tables

@@ -125,11 +125,11 @@ def _warm_worker() -> None:
 
     policies = ("random", "round_robin", "least_outstanding")
     services = {
-        p: {"fleet": "w", "arrivals": {"process": "poisson", "rate": 20},
+        p: {"fleet": p, "arrivals": {"process": "poisson", "rate": 20},
             "service_time": {"dist": "exponential", "mean": 0.01}, "load_balancer": {"policy": p}}
         for p in policies
     }
-    fleets = {"w": {"instance_type": "m5.large", "count": 1}}
+    fleets = {p: {"instance_type": "m5.large", "count": 1} for p in policies}
     run(validate_scenario({"name": "warm-up", "horizon": 5, "fleets": fleets, "services": services}, "warm-up"))
 
 

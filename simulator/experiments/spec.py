@@ -30,7 +30,7 @@ from simulator.scenario.loader import (
     validation_problems,
 )
 from simulator.scenario.schema import Scenario
-from simulator.summary import metric_names
+from simulator.sections import metric_names
 
 Metric = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.]+$")]
 
@@ -202,8 +202,8 @@ def expand(spec: SweepSpec, base_data: dict[str, Any], base_dir: Path, source: s
         cells.append(Cell(i, point, scenario))
     if problems:
         raise InputError(source, _unique(problems))
-    services = sorted({name for c in cells for name in c.scenario.services})
-    problems = goal_problems(spec.goal, metric_names(services)) + baseline_problems(spec, cells)
+    names = sorted({n for c in cells for n in metric_names(c.scenario)})
+    problems = goal_problems(spec.goal, names) + baseline_problems(spec, cells)
     if problems:
         raise InputError(source, problems)
     return Sweep(spec, source, tuple(cells))

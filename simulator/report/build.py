@@ -1,14 +1,16 @@
 """Build one run's report: plots/*.png, report.md and a self-contained report.html.
 
 ``build_reports(run_dir)`` reads only what the run wrote (summary.json, tables/*.parquet,
-scenario.resolved.yaml) and never the engine.  Missing or empty tables become a one-line note
-where their plot or table would be; a plot that fails becomes a warning in the report rather
-than stopping it.  Every file is written atomically.
+scenario.resolved.yaml) and never the engine.  The page is a frame (title, provenance, the
+headline metrics every section marks, the run details, the scenario) around one part per
+registered section (``simulator.sections``), in order: a section's own report function, or a
+key/value table of its summary part.  Figures come from summary.json; tables only feed
+plots and detail tables.  A plot that fails becomes a warning rather than stopping the report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +18,10 @@ import pandas as pd
 
 from simulator.io import read_json, write_text
 from simulator.report import formatting as fmt
-from simulator.report import plots, sections, tables
-from simulator.report.document import (
-    Block,
-    Code,
-    Document,
-    Image,
-    Note,
-    Paragraph,
-    to_html,
-    to_markdown,
-)
+from simulator.report import sections as parts
+from simulator.report import tables
+from simulator.report.document import Block, Code, Document, Image, Note, Paragraph, to_html, to_markdown
+from simulator.sections import sections
 
 PLOTS_DIR = "plots"
 
@@ -34,7 +29,7 @@ PLOTS_DIR = "plots"
 def _read_summary(run_dir: Path) -> tuple[dict[str, Any], str]:
     path = run_dir / "summary.json"
     if not path.is_file():
-        return {}, "This run folder has no summary.json; figures below come from its tables."
+        return {}, "This run folder has no summary.json; its figures are missing."
     try:
         summary = read_json(path)
     except (OSError, ValueError) as exc:
@@ -44,33 +39,48 @@ def _read_summary(run_dir: Path) -> tuple[dict[str, Any], str]:
     return summary, ""
 
 
-def _slo_by_service(summary: Mapping[str, Any], loaded: sections.Loaded) -> dict[str, float]:
-    """SLO per service (and "all") from the latency table, else from summary.latency."""
-    slo: dict[str, float] = {}
-    latency = summary.get("latency") if isinstance(summary.get("latency"), Mapping) else {}
-    by_service = latency.get("by_service") if isinstance(latency.get("by_service"), Mapping) else {}
-    for service, figures in by_service.items():
-        if isinstance(figures, Mapping) and fmt.finite(figures.get("slo_s")) is not None:
-            slo[str(service)] = float(figures["slo_s"])
-    if fmt.finite(latency.get("slo_s")) is not None:
-        slo["all"] = float(latency["slo_s"])
-    frame, _ = loaded["latency"]
-    if frame is not None and "slo_s" in frame.columns:
-        for service, value in zip(frame["service"].astype(str), frame["slo_s"], strict=True):
-            if fmt.finite(value) is not None:
-                slo[service] = float(value)
-    return slo
+class ReportInput:
+    """What a section's report function reads: the summary, the run's tables and a plotter."""
 
-
-class _Plotter:
-    """Draws plots into run_dir/plots, recording what was written and one block per plot."""
-
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, summary: Mapping[str, Any]):
         self.run_dir = run_dir
+        self.summary = summary
+        self.until_s = fmt.finite(summary.get("simulated_s"))
         self.written: list[Path] = []
+        self._tables: dict[tuple, tuple[pd.DataFrame | None, str]] = {}
+
+    def part(self, key: str) -> Mapping[str, Any]:
+        """A summary section (an empty mapping when absent)."""
+        value = self.summary.get(key)
+        return value if isinstance(value, Mapping) else {}
+
+    def table(self, name: str, columns: Sequence[str] | None = None
+              ) -> tuple[pd.DataFrame | None, str]:
+        """(frame, "") or (None, why it is unusable); each table is read once."""
+        key = (name, tuple(columns) if columns else None)
+        if key not in self._tables:
+            self._tables[key] = tables.load_table(self.run_dir, name, columns)
+        return self._tables[key]
+
+    def loaded(self) -> dict[str, tuple[pd.DataFrame | None, str]]:
+        """Every table read so far, by name."""
+        return {name: value for (name, _), value in self._tables.items()}
+
+    def slo_by_service(self) -> dict[str, float]:
+        """SLO per service (and "all") from summary.latency."""
+        latency = self.part("latency")
+        out = {}
+        by_service = latency.get("by_service")
+        for service, figures in (by_service.items() if isinstance(by_service, Mapping) else ()):
+            if isinstance(figures, Mapping) and fmt.finite(figures.get("slo_s")) is not None:
+                out[str(service)] = float(figures["slo_s"])
+        if fmt.finite(latency.get("slo_s")) is not None:
+            out["all"] = float(latency["slo_s"])
+        return out
 
     def draw(self, filename: str, alt: str, frame: pd.DataFrame | None, missing: str,
              draw: Callable[[pd.DataFrame, Path], Path]) -> Block:
+        """Draw one plot into plots/ (or a note saying why there is none)."""
         path = self.run_dir / PLOTS_DIR / filename
         if frame is None:
             path.unlink(missing_ok=True)  # a stale plot from an earlier build would mislead
@@ -83,45 +93,11 @@ class _Plotter:
         return Image(f"{PLOTS_DIR}/{filename}", alt)
 
 
-def _load_all(run_dir: Path) -> dict[str, tuple[pd.DataFrame | None, str]]:
-    loaded = {name: tables.load_table(run_dir, name)
-              for name in ("cost", "latency", "latency_sketch", "service_intervals",
-                           "instance_intervals")}
-    loaded["requests"] = tables.load_table(run_dir, "requests", columns=("service", "latency_s"))
-    return loaded
-
-
 def build_document(run_dir: Path) -> tuple[Document, list[Path]]:
     """Draw the plots and assemble the report structure; returns it and the PNGs written."""
     run_dir = Path(run_dir)
     summary, summary_note = _read_summary(run_dir)
-    loaded = _load_all(run_dir)
-    slo = _slo_by_service(summary, loaded)
-    until_s = fmt.finite(summary.get("simulated_s"))
-    plotter = _Plotter(run_dir)
-    intervals, intervals_note = loaded["service_intervals"]
-    sketch, sketch_note = loaded["latency_sketch"]
-    requests, _ = loaded["requests"]
-
-    cost_plot = plotter.draw("cost_breakdown.png", "Cost by service and usage type",
-                             *loaded["cost"], plots.plot_cost_breakdown)
-    over_time = plotter.draw("latency_over_time.png", "Mean latency and arrivals per interval",
-                             intervals, intervals_note,
-                             lambda f, p: plots.plot_latency_over_time(f, p, slo_s=slo))
-    if sketch is None and requests is not None:  # exact CDF from per-request rows instead
-        sketch, cdf_draw = requests, plots.plot_request_latency_cdf
-    else:
-        cdf_draw = plots.plot_latency_cdf
-    cdf = plotter.draw("latency_cdf.png", "Latency CDF per service", sketch, sketch_note,
-                       lambda f, p: cdf_draw(f, p, slo_s=slo))
-    running = plotter.draw("running_instances.png", "Running instances over time",
-                           *loaded["instance_intervals"],
-                           lambda f, p: plots.plot_running_instances(f, p, until_s=until_s))
-    if intervals is not None and not {"work_s", "vcpus"} <= set(intervals.columns):
-        intervals, intervals_note = None, "The service_intervals table lacks work_s or vcpus."
-    utilization = plotter.draw("utilization.png", "vCPU utilization per interval", intervals,
-                               intervals_note, plots.plot_utilization)
-
+    view = ReportInput(run_dir, summary)
     name = str(summary.get("scenario") or run_dir.name)
     seed = summary.get("seed")
     doc = Document(f"dcsim report: {name}" + (f" (seed {seed})" if seed is not None else ""))
@@ -130,31 +106,33 @@ def build_document(run_dir: Path) -> tuple[Document, list[Path]]:
         doc.add(Note(summary_note))
     if summary.get("error"):
         doc.add(Note(f"The run ended with an error: {summary['error']}", warning=True))
-    doc.add(*sections.headline(summary, loaded))
-    doc.add(*sections.cost(summary, loaded, [cost_plot]))
-    doc.add(*sections.latency(summary, loaded, [over_time, cdf]))
-    doc.add(*sections.fleet(summary, loaded, [running, utilization], until_s))
-    doc.add(*sections.others(summary))
-    doc.add(*sections.run_info(summary, loaded))
+    registered = sections()
+    doc.add(*parts.headline(summary, [m for s in registered for m in s.metrics(None) if m.headline]))
+    for section in registered:
+        if section.report is not None:
+            doc.add(*section.report(view))
+        elif section.name in summary:
+            doc.add(*parts.generic(section.name, summary[section.name]))
+    doc.add(*parts.others(summary, {s.name for s in registered}))
+    doc.add(*parts.run_info(summary, view.loaded()))
     doc.add(*_scenario(run_dir))
-    return doc, plotter.written
+    return doc, view.written
 
 
 def _run_sentence(summary: Mapping[str, Any]) -> str:
     """One line of provenance: "Simulated 3,600 s (1 h) in 2.3 s of wall time; 1,234 events"."""
-    parts = []
+    out = []
     simulated = fmt.finite(summary.get("simulated_s"))
     runtime = fmt.finite(summary.get("runtime_s"))
     if simulated is not None:
-        parts.append(f"Simulated {fmt.num(simulated)} s ({fmt.hours(simulated)} h)"
-                     + (f" in {fmt.num(runtime)} s of wall time" if runtime is not None else ""))
+        out.append(f"Simulated {fmt.num(simulated)} s ({fmt.hours(simulated)} h)"
+                   + (f" from {summary['start']}" if summary.get("start") else "")
+                   + (f" in {fmt.num(runtime)} s of wall time" if runtime is not None else ""))
     elif runtime is not None:
-        parts.append(f"Ran for {fmt.num(runtime)} s of wall time")
+        out.append(f"Ran for {fmt.num(runtime)} s of wall time")
     if summary.get("events") is not None:
-        parts.append(f"{fmt.num(summary['events'])} events")
-    if summary.get("dcsim_version"):
-        parts.append(f"dcsim {summary['dcsim_version']}")
-    return ("; ".join(parts) + ".") if parts else "Run details are not recorded."
+        out.append(f"{fmt.num(summary['events'])} events")
+    return ("; ".join(out) + ".") if out else "Run details are not recorded."
 
 
 def _scenario(run_dir: Path) -> list[Block]:

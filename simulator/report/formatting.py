@@ -176,3 +176,23 @@ def title(key: str) -> str:
     """A section title from a summary key: "spot_market" -> "Spot market"."""
     text = key.replace("_", " ").strip()
     return text[:1].upper() + text[1:] if text else key
+
+
+def by_unit(unit: str) -> Callable[[Any], str]:
+    """The formatter of a metric's display unit ("$", "ms", "%", "h" or "")."""
+    return {"$": usd, "ms": ms, "%": pct}.get(unit, num)
+
+
+def header(title_text: str, unit: str) -> str:
+    """A column header with its unit: "p99 latency (ms)"."""
+    return f"{title_text} ({unit})" if unit else title_text
+
+
+def lookup(summary: Mapping[str, Any], dotted: str) -> Any:
+    """The value at a dotted path of a nested summary, or None."""
+    node: Any = summary
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node

@@ -156,8 +156,10 @@ def _plot_cdf(cdf: pd.DataFrame, path: Path, slo_s: Mapping[str, float] | float 
 
 
 def plot_running_instances(instance_intervals: pd.DataFrame, path: Path, *,
-                           until_s: Seconds | None = None) -> Path:
-    """Count of instances in state running over time, one step line per fleet (and total)."""
+                           until_s: Seconds | None = None,
+                           activities: pd.DataFrame | None = None) -> Path:
+    """Instances in state running over time, one step line per fleet (and total), with each
+    fleet's desired capacity as a dashed step line where scaling activities set it."""
     counts = tables.running_counts(instance_intervals, until_s)
     span = float(counts["time_s"].max()) if len(counts) else 0.0
     scale, xlabel = time_scale(span)
@@ -166,14 +168,42 @@ def plot_running_instances(instance_intervals: pd.DataFrame, path: Path, *,
     colors = _colors(fleets)
     for fleet in fleets:
         part = counts[counts["fleet"] == fleet]
-        ax.step(part["time_s"] / scale, part["running"], where="post", label=fleet,
+        ax.step(part["time_s"] / scale, part["running"], where="post", label=f"{fleet} running",
                 color=colors[fleet], linewidth=2.0 if fleet == "total" else 1.4)
-    ax.set_title("Running instances")
+    desired = tables.desired_steps(activities, until_s if until_s is not None else span)
+    for fleet, part in desired.groupby("fleet", sort=True):
+        ax.step(part["time_s"] / scale, part["desired"], where="post", linestyle="--",
+                linewidth=1.0, color=colors.get(fleet, "grey"), label=f"{fleet} desired")
+    ax.set_title("Instances over time")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("Instances running")
+    ax.set_ylabel("Instances")
     ax.set_ylim(bottom=0)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    _legend(ax, len(fleets))
+    _legend(ax, len(fleets) + desired["fleet"].nunique())
+    return _save(fig, path)
+
+
+def plot_rejections(service_intervals: pd.DataFrame, path: Path) -> Path:
+    """Rejected (no target in service) and failed (cut) requests per interval and service."""
+    metrics = tables.interval_metrics(service_intervals)
+    span = float(metrics["end_s"].max()) if len(metrics) else 0.0
+    scale, xlabel = time_scale(span)
+    fig, (ax,) = _figure(3.8)
+    services = sorted(metrics["service"].unique())
+    colors = _colors(services)
+    for service in services:
+        part = metrics[metrics["service"] == service]
+        x = part["mid_s"] / scale
+        ax.plot(x, part["rejected"], label=f"{service} rejected", color=colors[service],
+                linewidth=1.2)
+        if part["failed"].fillna(0).any():
+            ax.plot(x, part["failed"], label=f"{service} failed", color=colors[service],
+                    linewidth=1.2, linestyle=":")
+    ax.set_title("Rejected and failed requests per interval")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Requests")
+    ax.set_ylim(bottom=0)
+    _legend(ax, 2 * len(services))
     return _save(fig, path)
 
 
@@ -190,7 +220,7 @@ def plot_utilization(service_intervals: pd.DataFrame, path: Path) -> Path:
         ax.plot(part["mid_s"] / scale, part["utilization"] * 100, label=service, linewidth=1.2,
                 color=colors[service])
     ax.axhline(100, color="grey", linestyle=":", linewidth=1.0)
-    ax.set_title("vCPU utilization per interval (work / capacity of running instances)")
+    ax.set_title("vCPU utilization per interval (work / capacity of in-service targets)")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Utilization (%)")
     ax.set_ylim(bottom=0)

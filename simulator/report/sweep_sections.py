@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simulator import sections as registry
 from simulator.report import formatting as fmt
 from simulator.report.document import Block, Heading, Note, Paragraph, Table
 
@@ -56,19 +57,20 @@ class Metric:
         return {"$": f"${text}", "%": f"{text}%"}.get(self.unit, f"{text} {self.unit}")
 
 
-KEY_METRICS = {
-    COST: ("Cost", "$", 1.0, fmt.usd),
-    P99: ("p99 latency", "ms", 1e3, fmt.ms),
-    "latency.mean_s": ("Mean latency", "ms", 1e3, fmt.ms),
-    "latency.slo_violation_fraction": ("SLO violations", "%", 100.0, fmt.pct),
-    "fleet.mean_utilization": ("Mean utilization", "%", 100.0, fmt.pct),
-}
+def _registered(m: registry.Metric) -> Metric:
+    return Metric(m.name, m.title, m.unit, m.scale, fmt.by_unit(m.unit))
+
+
+def key_metric_names() -> list[str]:
+    """The metrics the registered sections mark as key, in section order."""
+    return [m.name for m in registry.metrics(None) if m.key]
 
 
 def metric_info(name: str) -> Metric:
-    """The display form of any dotted metric; an unknown one takes its unit from its suffix."""
-    if name in KEY_METRICS:
-        return Metric(name, *KEY_METRICS[name])
+    """The display form of any dotted metric: as registered, else its unit from its suffix."""
+    known = registry.metric_info(name)
+    if known is not None:
+        return _registered(known)
     found = fmt.unit_of(name.rsplit(".", 1)[-1])
     if found is None:
         return Metric(name, name, "", 1.0, fmt.num)
@@ -82,7 +84,7 @@ def key_metrics(data: SweepData) -> list[Metric]:
     cells = data.cells
     present = set(cells["metric"]) if cells is not None and "metric" in cells else set()
     goal = data.goal or {}
-    names = [*KEY_METRICS, goal.get("minimize"),
+    names = [*key_metric_names(), goal.get("minimize"),
              *(c.get("metric") for c in goal.get("subject_to", []))]
     return [metric_info(n) for n in dict.fromkeys(names) if n in present]
 

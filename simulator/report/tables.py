@@ -17,18 +17,6 @@ import pandas as pd
 from simulator.units import Seconds
 
 MAX_POINTS = 2000  # points per plotted series; longer series are aggregated, not dropped
-NO_FLEET = "(no fleet)"
-
-# Columns each table needs before the report will use it.
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "instance_intervals": ("instance_id", "state", "start_s", "end_s"),
-    "service_intervals": ("service", "start_s", "end_s", "arrivals", "served", "latency_sum_s"),
-    "latency": ("service", "requests", "mean_s", "p50_s", "p95_s", "p99_s"),
-    "latency_sketch": ("service", "value_s", "count"),
-    "cost": ("service", "usage_type", "usd"),
-    "requests": ("service", "latency_s"),
-}
-
 
 def load_table(run_dir: Path, name: str, columns: Sequence[str] | None = None
                ) -> tuple[pd.DataFrame | None, str]:
@@ -45,24 +33,20 @@ def load_table(run_dir: Path, name: str, columns: Sequence[str] | None = None
         return None, f"The {name} table could not be read ({type(exc).__name__}: {exc})."
     if frame.empty:
         return None, f"The {name} table is empty."
-    missing = [c for c in REQUIRED.get(name, ()) if c not in frame.columns]
-    if missing:
-        return None, f"The {name} table lacks column(s) {', '.join(missing)}."
     return frame, ""
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A float column, or NaN everywhere if the table does not have it."""
-    if name in frame.columns:
-        return pd.to_numeric(frame[name], errors="coerce").astype(float)
-    return pd.Series(np.nan, index=frame.index, dtype=float)
+    """A column as floats (the record types fix which columns a table has)."""
+    return pd.to_numeric(frame[name], errors="coerce").astype(float)
 
 
 def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POINTS
                      ) -> pd.DataFrame:
     """Per service and interval: mean latency, arrival rate and vCPU utilization.
 
-    Returns columns service, start_s, end_s, mid_s, arrivals, served, dropped, mean_latency_s
+    Returns columns service, start_s, end_s, mid_s, arrivals, served, rejected, failed,
+    mean_latency_s
     (latency_sum_s / served), p99_s (the interval's exact p99; the worst of them where intervals
     are merged), throughput_per_s (arrivals / interval length) and utilization
     (work_s / (vcpus x interval length)).  Services with more than ``max_points`` intervals
@@ -74,7 +58,8 @@ def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POIN
         "end_s": _column(service_intervals, "end_s"),
         "arrivals": _column(service_intervals, "arrivals"),
         "served": _column(service_intervals, "served"),
-        "dropped": _column(service_intervals, "dropped"),
+        "rejected": _column(service_intervals, "rejected"),
+        "failed": _column(service_intervals, "failed"),
         "latency_sum_s": _column(service_intervals, "latency_sum_s"),
         "work_s": _column(service_intervals, "work_s"),
         "p99_s": _column(service_intervals, "p99_s"),
@@ -82,7 +67,7 @@ def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POIN
     frame["duration_s"] = (frame["end_s"] - frame["start_s"]).clip(lower=0)
     frame["capacity_s"] = _column(service_intervals, "vcpus") * frame["duration_s"]
     frame = frame.sort_values(["service", "start_s"], kind="stable").reset_index(drop=True)
-    sums = ["arrivals", "served", "dropped", "latency_sum_s", "work_s", "duration_s",
+    sums = ["arrivals", "served", "rejected", "failed", "latency_sum_s", "work_s", "duration_s",
             "capacity_s"]
     parts = []
     for service, group in frame.groupby("service", sort=True):
@@ -99,7 +84,7 @@ def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POIN
     out["mean_latency_s"] = out["latency_sum_s"] / out["served"].where(out["served"] > 0)
     out["throughput_per_s"] = out["arrivals"] / out["duration_s"].where(out["duration_s"] > 0)
     out["utilization"] = out["work_s"] / out["capacity_s"].where(out["capacity_s"] > 0)
-    return out[["service", "start_s", "end_s", "mid_s", "arrivals", "served", "dropped",
+    return out[["service", "start_s", "end_s", "mid_s", "arrivals", "served", "rejected", "failed",
                 "mean_latency_s", "p99_s", "throughput_per_s", "utilization"]]
 
 
@@ -117,8 +102,7 @@ def running_counts(instance_intervals: pd.DataFrame, until_s: Seconds | None = N
         return pd.DataFrame({"fleet": [], "time_s": [], "running": []})
     times = pd.concat([_column(frame, "start_s"), _column(frame, "end_s")])
     horizon = float(until_s) if until_s is not None else float(times.max())
-    fleets = (running["fleet"].astype(object).where(running["fleet"].notna(), NO_FLEET)
-              if "fleet" in running.columns else pd.Series(NO_FLEET, index=running.index))
+    fleets = running["fleet"].astype(str)
     starts = _column(running, "start_s")
     ends = _column(running, "end_s").fillna(horizon)
     events = pd.DataFrame({
@@ -142,6 +126,16 @@ def running_counts(instance_intervals: pd.DataFrame, until_s: Seconds | None = N
     return pd.concat(parts, ignore_index=True)
 
 
+def desired_steps(activities: pd.DataFrame | None, until_s: Seconds) -> pd.DataFrame:
+    """Desired capacity per fleet as a step function (columns fleet, time_s, desired)."""
+    if activities is None or activities.empty:
+        return pd.DataFrame({"fleet": [], "time_s": [], "desired": []})
+    frame = activities.sort_values(["fleet", "time_s"], kind="stable")
+    last = frame.groupby("fleet", as_index=False).tail(1).assign(time_s=float(until_s))
+    steps = pd.concat([frame, last], ignore_index=True)
+    return steps[["fleet", "time_s", "desired"]].sort_values(["fleet", "time_s"], kind="stable")
+
+
 def latency_cdf(latency_sketch: pd.DataFrame) -> pd.DataFrame:
     """Empirical latency CDF per service from the log-bucketed sketch.
 
@@ -150,8 +144,7 @@ def latency_cdf(latency_sketch: pd.DataFrame) -> pd.DataFrame:
     """
     frame = pd.DataFrame({
         "service": latency_sketch["service"].astype(str),
-        "bucket": (latency_sketch["bucket"] if "bucket" in latency_sketch.columns
-                   else _column(latency_sketch, "value_s")),
+        "bucket": latency_sketch["bucket"],
         "value_s": _column(latency_sketch, "value_s"),
         "count": _column(latency_sketch, "count"),
     })
@@ -211,7 +204,7 @@ def cost_breakdown(cost: pd.DataFrame, top: int = 15) -> pd.DataFrame:
 
 def cost_items(cost: pd.DataFrame) -> pd.DataFrame:
     """Billing lines summed by service, purchase option, usage type and unit, largest first."""
-    keys = [c for c in ("service", "purchase_option", "usage_type", "unit") if c in cost.columns]
+    keys = ["service", "purchase_option", "usage_type", "unit"]
     frame = cost[keys].astype(object).fillna("").astype(str)
     frame = frame.assign(quantity=_column(cost, "quantity"), usd=_column(cost, "usd"))
     agg = frame.groupby(keys, as_index=False).agg(
@@ -220,41 +213,8 @@ def cost_items(cost: pd.DataFrame) -> pd.DataFrame:
                            kind="stable").reset_index(drop=True)
 
 
-def fleet_table(instance_intervals: pd.DataFrame, until_s: Seconds | None = None
-                ) -> pd.DataFrame:
-    """Per fleet: instance types, purchase options, distinct instances and running seconds."""
-    frame = instance_intervals
-    ends = _column(frame, "end_s")
-    horizon = until_s if until_s is not None else float(
-        pd.concat([_column(frame, "start_s"), ends]).max())
-    work = pd.DataFrame({
-        "fleet": (frame["fleet"].astype(object).fillna(NO_FLEET).astype(str)
-                  if "fleet" in frame.columns else NO_FLEET),
-        "instance_type": _text(frame, "instance_type"),
-        "purchase_option": _text(frame, "purchase_option"),
-        "instance_id": frame["instance_id"].astype(str),
-        "running_s": np.where(frame["state"].astype(str) == "running",
-                              ends.fillna(horizon) - _column(frame, "start_s"), 0.0),
-    })
-    return work.groupby("fleet", as_index=False, sort=True).agg(
-        instance_types=("instance_type", _joined), purchase_options=("purchase_option", _joined),
-        instances=("instance_id", "nunique"), running_s=("running_s", "sum"))
-
-
-def _text(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name not in frame.columns:
-        return pd.Series("", index=frame.index, dtype=object)
-    return frame[name].astype(object).fillna("").astype(str)
-
-
-def _joined(values: pd.Series) -> str:
-    return ", ".join(sorted({v for v in values if v}))
-
-
 def end_causes(instance_intervals: pd.DataFrame) -> pd.DataFrame:
     """How many state stays ended by each cause (rows with an end_cause only), most first."""
-    if "end_cause" not in instance_intervals.columns:
-        return pd.DataFrame({"end_cause": [], "count": []})
     causes = instance_intervals["end_cause"].dropna().astype(str)
     causes = causes[causes != ""]
     counts = causes.value_counts().rename_axis("end_cause").reset_index(name="count")

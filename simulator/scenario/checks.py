@@ -28,11 +28,20 @@ def reference_problems(
     catalog = catalog or load_catalog(scenario.catalog)
     book = book or load_pricebook(scenario.pricebook)
     fleets = sorted(scenario.fleets)
+    first_on_fleet: dict[str, str] = {}
     for name, svc in scenario.services.items():
         if svc.fleet not in scenario.fleets:
             problems.append(
                 Problem(f"services.{name}.fleet", f"no such fleet; fleets are {fleets}", svc.fleet)
             )
+            continue
+        other = first_on_fleet.setdefault(svc.fleet, name)
+        if other != name and svc.load_balancer != scenario.services[other].load_balancer:
+            problems.append(Problem(
+                f"services.{name}.load_balancer",
+                f"services on fleet {svc.fleet!r} share its targets, so they need the same "
+                f"load_balancer; service {other!r} has {_compact(scenario.services[other].load_balancer)}",
+                _compact(svc.load_balancer)))
     for name, fleet in scenario.fleets.items():
         where = f"fleets.{name}"
         if fleet.az is not None and fleet.az not in scenario.region.azs:
@@ -62,4 +71,36 @@ def reference_problems(
                 problems.append(
                     Problem(f"{where}.schedule.{i}.start", "starts at or after the horizon", window.start)
                 )
+        problems += action_problems(scenario, name)
+    return problems
+
+
+def _compact(spec) -> str:
+    return str(spec.model_dump(mode="json"))
+
+
+def action_problems(scenario: Scenario, fleet_name: str) -> list[Problem]:
+    """Problems of a fleet's scheduled actions, found by replaying them over the horizon.
+
+    Two actions firing at the same time are refused (as AWS refuses them), and every action's
+    desired capacity must lie within the minimum and maximum in force when it fires.
+    """
+    from simulator.compute.scaling import Capacity, apply_action, schedule
+
+    fleet = scenario.fleets[fleet_name]
+    where = f"fleets.{fleet_name}.scheduled_actions"
+    problems = []
+    actions = fleet.scheduled_actions
+    try:
+        firings = schedule(actions, scenario.start, scenario.horizon)
+    except ValueError as exc:
+        return problems + [Problem(where, str(exc))]
+    cap = Capacity(fleet.count, fleet.min_size, fleet.max_size)
+    for t, i in firings:
+        try:
+            cap = apply_action(cap, actions[i])
+        except ValueError as exc:
+            problems.append(Problem(f"{where}.{i}", f"at {t:g} s: {exc}; change desired, "
+                                    "min_size or max_size of this or an earlier action"))
+            break
     return problems

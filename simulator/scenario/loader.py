@@ -100,7 +100,7 @@ def validate_scenario(data: dict[str, Any], source: str, base_dir: Path | None =
         if isinstance(data.get(key), str):
             data[key] = _resolve_path(data[key], base)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context={"base_dir": base})
     except ValidationError as exc:
         raise InputError(source, validation_problems(exc, data, Scenario)) from None
     from simulator.scenario.checks import reference_problems

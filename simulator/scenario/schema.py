@@ -9,79 +9,18 @@ objects are built from these specs by ``simulator.engine.world``; nothing here r
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from simulator.distributions import FixedSize, SizeDist, TimeDist
+from simulator.scenario.base import Spec
 from simulator.units import Duration, Rate, Size
 
 
-class Spec(BaseModel):
-    """Base of every scenario model: frozen, unknown keys rejected, docstrings as descriptions."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
 # --------------------------------------------------------------------------- distributions
-
-
-class ExponentialTime(Spec):
-    """Exponentially distributed duration (memoryless; coefficient of variation 1)."""
-
-    dist: Literal["exponential"]
-    mean: Annotated[Duration, Field(gt=0)]
-    """Mean duration, e.g. "20 ms"."""
-
-
-class LogNormalTime(Spec):
-    """Log-normally distributed duration given by its mean and coefficient of variation."""
-
-    dist: Literal["lognormal"]
-    mean: Annotated[Duration, Field(gt=0)]
-    """Mean duration, e.g. "20 ms"."""
-    cv: Annotated[float, Field(gt=0)]
-    """Coefficient of variation (standard deviation / mean), e.g. 1.5."""
-
-
-class FixedTime(Spec):
-    """A constant duration."""
-
-    dist: Literal["fixed"]
-    value: Annotated[Duration, Field(gt=0)]
-    """The duration, e.g. "20 ms"."""
-
-
-TimeDist = Annotated[ExponentialTime | LogNormalTime | FixedTime, Field(discriminator="dist")]
-
-
-class ExponentialSize(Spec):
-    """Exponentially distributed size."""
-
-    dist: Literal["exponential"]
-    mean: Annotated[Size, Field(gt=0)]
-    """Mean size, e.g. "64 KiB"."""
-
-
-class LogNormalSize(Spec):
-    """Log-normally distributed size given by its mean and coefficient of variation."""
-
-    dist: Literal["lognormal"]
-    mean: Annotated[Size, Field(gt=0)]
-    """Mean size, e.g. "64 KiB"."""
-    cv: Annotated[float, Field(gt=0)]
-    """Coefficient of variation (standard deviation / mean)."""
-
-
-class FixedSize(Spec):
-    """A constant size."""
-
-    dist: Literal["fixed"]
-    value: Annotated[Size, Field(ge=0)]
-    """The size, e.g. "10 KiB"."""
-
-
-SizeDist = Annotated[ExponentialSize | LogNormalSize | FixedSize, Field(discriminator="dist")]
-
+# Durations and sizes come from the one distribution library (simulator.distributions).
 
 # --------------------------------------------------------------------------- arrivals
 
@@ -197,39 +136,142 @@ class RunWindow(Spec):
         return self
 
 
+class ScheduledAction(Spec):
+    """A scheduled change of a fleet's capacity (AWS Auto Scaling scheduled action).
+
+    At `at` (once) or at every time the cron `recurrence` matches (UTC, five fields: minute
+    hour day-of-month month day-of-week) between `start` and `end`, the fleet's desired
+    capacity, and optionally its minimum and maximum, are set.  A desired capacity left out is
+    kept, raised to a new minimum or lowered to a new maximum, as AWS does.
+    """
+
+    name: str = ""
+    """Label shown in the scaling activities (default: its position)."""
+    at: Annotated[Duration, Field(ge=0)] | None = None
+    """Run once at this time after the scenario's start, e.g. "9 h"."""
+    recurrence: str | None = None
+    """Cron expression in UTC, e.g. "0 9 * * MON-FRI" (09:00 on weekdays)."""
+    start: Annotated[Duration, Field(ge=0)] = 0.0
+    """A recurrence takes effect from this time after the scenario's start."""
+    end: Annotated[Duration, Field(gt=0)] | None = None
+    """A recurrence stops after this time; none = until the end of the run."""
+    desired: Annotated[int, Field(ge=0)] | None = None
+    """New desired capacity (instances)."""
+    min_size: Annotated[int, Field(ge=0)] | None = None
+    """New minimum capacity."""
+    max_size: Annotated[int, Field(ge=0)] | None = None
+    """New maximum capacity."""
+
+    @model_validator(mode="after")
+    def _when_and_what(self) -> ScheduledAction:
+        if (self.at is None) == (self.recurrence is None):
+            raise ValueError("give exactly one of `at` (once) or `recurrence` (a cron expression)")
+        if self.at is not None and (self.start != 0.0 or self.end is not None):
+            raise ValueError("`start` and `end` bound a recurrence; a one-time action has only `at`")
+        if self.desired is None and self.min_size is None and self.max_size is None:
+            raise ValueError("set at least one of desired, min_size, max_size")
+        if self.min_size is not None and self.max_size is not None and self.min_size > self.max_size:
+            raise ValueError(f"min_size ({self.min_size}) exceeds max_size ({self.max_size})")
+        for bound, ok in (("min_size", self.min_size is None or self.desired is None
+                           or self.desired >= self.min_size),
+                          ("max_size", self.max_size is None or self.desired is None
+                           or self.desired <= self.max_size)):
+            if not ok:
+                raise ValueError(f"desired ({self.desired}) is outside {bound} "
+                                 f"({getattr(self, bound)})")
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end:g} s) must come after start ({self.start:g} s)")
+        return self
+
+    @field_validator("recurrence")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from croniter import croniter
+
+        text = " ".join(str(value).split())
+        if len(text.split()) != 5 or not croniter.is_valid(text):
+            raise ValueError("must be a cron expression of five fields in UTC: minute hour "
+                             "day-of-month month day-of-week, e.g. '0 9 * * MON-FRI'")
+        return text
+
+
 class Fleet(Spec):
-    """A fixed-size group of identical instances of one catalog type."""
+    """A group of identical instances of one catalog type whose size can change while it runs.
+
+    `count` instances are launched at the start (spread over the AZs, AZ-balanced).  Either
+    run windows (`schedule`) start and stop them all, or scheduled actions change the desired
+    capacity: new instances are launched in the AZ with the fewest, and scale-in picks from
+    the AZ with the most, newest first.  Instances behind a load balancer are deregistered
+    before they are terminated and finish their requests first (up to the deregistration delay).
+    """
 
     instance_type: str
     """Catalog instance type, e.g. "m5.xlarge" (see `dcsim catalog`)."""
-    count: Annotated[int, Field(ge=1)]
-    """Number of instances."""
+    count: Annotated[int, Field(ge=0)]
+    """Number of instances at the start (the initial desired capacity)."""
+    min_size: Annotated[int, Field(ge=0)] = 0
+    """Least desired capacity scheduled actions may set."""
+    max_size: Annotated[int, Field(ge=0)] | None = None
+    """Largest desired capacity; none = no limit."""
     purchase_option: Literal["on_demand"] = "on_demand"
     """How the instances are bought."""
     os: Literal["linux", "windows", "rhel", "suse", "ubuntu"] = "linux"
     """Operating system; decides the price and the billing granularity."""
     az: str | None = None
-    """Pin every instance to this AZ; default: spread round-robin over the region's AZs."""
-    boot_time: Annotated[Duration, Field(ge=0)] = 0.0
-    """Time from launch (pending) to running, e.g. "40 s"."""
+    """Pin every instance to this AZ; default: spread AZ-balanced over the region's AZs."""
+    boot_time: Annotated[Duration, Field(ge=0)] | TimeDist = 0.0
+    """Time from launch (pending) to running: a duration ("40 s") or a distribution
+    ({dist: lognormal, mean: 40 s, cv: 0.2}), drawn per launch from the fleet's own stream."""
     volume: Volume | None = Volume()
     """Root EBS volume per instance; null for none."""
     schedule: Annotated[list[RunWindow], Field(min_length=1)] = [RunWindow(start=0.0)]
     """Run windows; default one window from 0 to the end of the run."""
+    scheduled_actions: list[ScheduledAction] = []
+    """Capacity changes at given times or cron recurrences (not together with `schedule`)."""
 
     @model_validator(mode="after")
     def _windows(self) -> Fleet:
         for a, b in zip(self.schedule, self.schedule[1:], strict=False):
             if a.stop is None or b.start < a.stop:
                 raise ValueError("run windows must not overlap and only the last may be open")
+        if self.scheduled_actions and self.schedule != [RunWindow(start=0.0)]:
+            raise ValueError("a fleet has either run windows (`schedule`) or `scheduled_actions`, "
+                             "not both: remove one")
+        if self.max_size is not None and self.min_size > self.max_size:
+            raise ValueError(f"min_size ({self.min_size}) exceeds max_size ({self.max_size})")
+        if not (self.min_size <= self.count <= (self.max_size if self.max_size is not None
+                                                 else self.count)):
+            raise ValueError(f"count ({self.count}) must lie within min_size ({self.min_size}) "
+                             f"and max_size ({self.max_size})")
         return self
 
 
+class HealthCheck(Spec):
+    """The load balancer's health checks of a newly registered target."""
+
+    interval: Annotated[Duration, Field(gt=0)] = 30.0
+    """Time between checks (AWS default 30 s); the first check is one interval after
+    registration."""
+    healthy_threshold: Annotated[int, Field(ge=1, le=10)] = 5
+    """Consecutive passing checks before the target is in service (AWS default 5)."""
+
+
 class LoadBalancer(Spec):
-    """How a service's load balancer routes each request to an instance."""
+    """How a service's load balancer routes requests to the targets of its fleet.
+
+    Services on one fleet share its target group (its instances), so they must agree on it.
+    """
 
     policy: Literal["random", "round_robin", "least_outstanding"] = "round_robin"
     """random (uniform), round_robin, or least_outstanding (fewest requests in system)."""
+    health_check: HealthCheck | None = None
+    """Health checks a target must pass before it is in service; none = in service as soon as
+    its instance is running."""
+    deregistration_delay: Annotated[Duration, Field(ge=0, le=3600)] = 300.0
+    """How long a deregistered target may finish its requests before its instance ends and
+    work still running is cut (AWS default 300 s)."""
 
 
 class Service(Spec):
@@ -266,6 +308,15 @@ class Output(Spec):
     """Length of an observation interval of the per-interval tables, e.g. "1 min"."""
 
 
+DEFAULT_START = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+"""Simulated time 0 unless a scenario says otherwise: a Monday at 00:00 UTC."""
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """A naive date and time is read as UTC; an aware one is converted to UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 class Scenario(Spec):
     """A whole simulation: region, fleets, services, horizon and what to record."""
 
@@ -281,10 +332,13 @@ class Scenario(Spec):
     """Builtin price book name or a path to a price-book YAML (relative to the scenario)."""
     catalog: str | None = None
     """Instance-type catalog CSV (relative to the scenario); default the builtin catalog."""
+    start: Annotated[dt.datetime, AfterValidator(_utc)] = DEFAULT_START
+    """Calendar date and time (UTC) of simulated time 0, e.g. "2026-01-05T00:00:00Z"; cron
+    recurrences and calendar rules use it.  Default: Monday 2026-01-05 00:00 UTC."""
     region: Region = Region()
     """Region and availability zones."""
-    fleets: Annotated[dict[str, Fleet], Field(min_length=1)]
-    """Fleets by name."""
+    fleets: dict[str, Fleet] = {}
+    """Fleets by name (none for a scenario without compute)."""
     services: dict[str, Service] = {}
     """Request services by name."""
     output: Output = Output()

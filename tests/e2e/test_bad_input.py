@@ -92,7 +92,7 @@ def test_bad_override_syntax(write_scenario):
 
 
 def test_bad_override_value(write_scenario):
-    _check(runner.invoke(app, ["run", str(write_scenario(tiny_scenario())), "--set", "fleets.web.count=0"]), ["fleets.web.count", "0"])
+    _check(runner.invoke(app, ["run", str(write_scenario(tiny_scenario())), "--set", "fleets.web.count=-1"]), ["fleets.web.count", "-1"])
 
 
 def test_override_of_unknown_path(write_scenario):
@@ -104,7 +104,7 @@ def test_negative_seed(write_scenario):
 
 
 def test_every_problem_reported_at_once(write_scenario):
-    data = tiny_scenario(horizon="soon", fleets=_web(count=0))
+    data = tiny_scenario(horizon="soon", fleets=_web(count=-1))
     result = runner.invoke(app, ["validate", str(write_scenario(data))])
     _check(result, ["horizon", "fleets.web.count", "2 problems"])
 

@@ -78,14 +78,17 @@ def test_fleet_size_change_keeps_arrivals(write_scenario):
     assert np.array_equal(a["arrival_s"].to_numpy(), b["arrival_s"].to_numpy())
 
 
-def test_requests_before_boot_are_dropped_and_counted(write_scenario):
+def test_requests_before_boot_are_rejected_and_counted(write_scenario):
     result = run(_load(write_scenario, _busy()), seed=1)
     si = result.tables["service_intervals"]
     req = result.tables["requests"]
-    assert si["dropped"].sum() > 0
-    assert req["arrival_s"].min() >= 3.0
-    assert si["arrivals"].sum() == si["served"].sum() + si["dropped"].sum()
-    assert result.summary["requests"]["dropped"] == si["dropped"].sum()
+    rejected = req[req["outcome"] == "rejected"]
+    assert si["rejected"].sum() == len(rejected) > 0
+    assert rejected["arrival_s"].max() < 3.0 <= req.loc[req["outcome"] == "served", "arrival_s"].min()
+    assert rejected["instance_id"].isna().all()
+    assert si["arrivals"].sum() == si["served"].sum() + si["rejected"].sum() == len(req)
+    assert result.summary["requests"]["rejected"] == si["rejected"].sum()
+    assert result.summary["requests"]["rejected_fraction"] == pytest.approx(len(rejected) / len(req))
 
 
 def test_every_interval_closed_and_no_overlap(write_scenario):
@@ -123,7 +126,7 @@ def test_sketch_percentiles_stay_within_the_stated_relative_error(write_scenario
     base = _busy()
     exact = run(_load(write_scenario, base), seed=2)
     sketch = run(_load(write_scenario, base, ["output.latency=sketch"]), seed=2)
-    lat = np.sort(exact.tables["requests"]["latency_s"].to_numpy())
+    lat = np.sort(exact.tables["requests"]["latency_s"].dropna().to_numpy())
     s = sketch.summary["latency"]
     assert s["method"] == "sketch" and s["relative_error"] == 0.005
     assert exact.summary["latency"]["method"] == "exact"

@@ -60,8 +60,10 @@ def test_run_invariants(case):
         assert g["end_s"].iloc[-1] == horizon
 
     # requests: conservation, causality, FCFS per server never over capacity
-    si, req = t["service_intervals"], t["requests"]
-    assert si["arrivals"].sum() == si["served"].sum() + si["dropped"].sum() == len(req) + si["dropped"].sum()
+    si, every = t["service_intervals"], t["requests"]
+    assert si["arrivals"].sum() == si["served"].sum() + si["rejected"].sum() + si["failed"].sum() == len(every)
+    assert (every["outcome"] == "served").sum() == si["served"].sum()
+    req = every[every["outcome"] == "served"]
     assert (req["start_s"] >= req["arrival_s"]).all()
     assert np.allclose(req["done_s"] - req["start_s"], req["service_s"])
     vcpus = {i: n for i, n in zip(iv["instance_id"], iv["instance_type"].map(

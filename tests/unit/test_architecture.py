@@ -10,7 +10,9 @@ import pytest
 PKG = Path(__file__).resolve().parents[2] / "simulator"
 
 PURE = [
-    "units.py", "errors.py", "records.py", "summary.py", "scenario", "billing",
+    "units.py", "errors.py", "records.py", "summary.py", "sections.py", "scenario", "billing",
+    "distributions", "compute/scaling.py", "compute/section.py", "compute/report.py",
+    "compute/dataplane.py",
     "report", "compute/kernel.py", "compute/sketch.py", "compute/queueing.py",
     "compute/workload.py", "compute/catalog.py", "experiments/stats.py",
 ]

@@ -46,9 +46,9 @@ def _tables() -> dict[str, pd.DataFrame]:
     for service, rate in (("web", 600.0), ("api", 50.0)):
         arrivals = rate * 60 * (1 + 0.3 * np.sin(starts / 600))
         intervals.append(pd.DataFrame({
-            "service": service, "start_s": starts, "end_s": starts + 60, "arrivals": arrivals,
-            "served": arrivals, "dropped": 0.0, "latency_sum_s": arrivals * 0.03,
-            "slo_violations": arrivals * 0.001, "work_s": arrivals * 0.005, "instances": 2,
+            "service": service, "fleet": "web", "start_s": starts, "end_s": starts + 60,
+            "arrivals": arrivals, "served": arrivals, "rejected": 0.0, "failed": 0.0,
+            "latency_sum_s": arrivals * 0.03, "p99_s": 0.1, "slo_violations": arrivals * 0.001, "work_s": arrivals * 0.005, "instances": 2,
             "vcpus": 4, "in_system": 3, "response_bytes": arrivals * 2048}))
     buckets = np.arange(0, 40)
     sketch = pd.concat([pd.DataFrame({
@@ -58,6 +58,7 @@ def _tables() -> dict[str, pd.DataFrame]:
     instances = pd.DataFrame({
         "instance_id": ["i-1", "i-1", "i-2", "i-2", "i-3", "i-3", "i-3"],
         "fleet": ["web", "web", "web", "web", "batch", "batch", "batch"],
+        "launch": [0, 0, 1, 1, 0, 0, 0],
         "instance_type": ["m5.large"] * 4 + ["c5.xlarge"] * 3,
         "az": ["a", "a", "b", "b", "a", "a", "a"],
         "purchase_option": ["on_demand"] * 4 + ["spot"] * 3,
@@ -68,7 +69,8 @@ def _tables() -> dict[str, pd.DataFrame]:
         "end_cause": [None, None, None, None, None, "spot_reclaimed", None],
     })
     latency = pd.DataFrame({
-        "service": ["web", "api", "all"], "requests": [2000000, 160000, 2160000],
+        "service": ["web", "api", "all"], "arrivals": [2000000, 160000, 2160000],
+        "requests": [2000000, 160000, 2160000], "rejected": 0, "failed": 0,
         "mean_s": [0.03, 0.045, 0.031], "p50_s": [0.02, 0.03, 0.02],
         "p95_s": [0.08, 0.1, 0.08], "p99_s": [0.12, 0.18, 0.125], "slo_s": [0.2, 0.3, 0.2],
         "slo_violation_fraction": [0.001, 0.004, 0.0012], "method": "exact",
@@ -106,7 +108,8 @@ def test_full_run_writes_plots_markdown_and_html(tmp_path):
     written = build_reports(run)
     names = {p.name for p in written}
     assert names == {"latency_over_time.png", "latency_cdf.png", "running_instances.png",
-                     "utilization.png", "cost_breakdown.png", "report.md", "report.html"}
+                     "utilization.png", "cost_breakdown.png", "rejections_over_time.png",
+                     "report.md", "report.html"}
     for path in written:
         assert path.is_file() and path.stat().st_size > 0
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written if p.suffix == ".png")
@@ -119,12 +122,12 @@ def test_markdown_has_title_headline_figures_and_relative_images(tmp_path):
     md, _ = _read(run)
     assert md.startswith("# dcsim report: quickstart (seed 7)")
     headline = md.split("## Headline", 1)[1].split("##", 1)[0]
-    assert "Total cost ($)" in headline and "p99 latency (ms)" in headline
+    assert "Cost ($)" in headline and "p99 latency (ms)" in headline
     assert "SLO violations (%)" in headline
     # $1.23 total, 2,160,000 requests, 31.0 ms mean, 125 ms p99, 200 ms SLO, 0.12 % violations
     for figure in ("| 1.23 |", "| 2,160,000 |", "| 31.0 |", "| 125 |", "| 200 |", "| 0.12 |"):
         assert figure in headline
-    for section in ("## Cost", "## Latency", "## Fleet", "## Run"):
+    for section in ("## Cost", "## Latency", "## Fleet", "## Requests", "## Run"):
         assert section in md
     assert "](plots/latency_cdf.png)" in md and "](plots/cost_breakdown.png)" in md
     assert "```yaml\n" + SCENARIO_YAML in md
@@ -135,7 +138,7 @@ def test_html_is_self_contained(tmp_path):
     run = make_run(tmp_path)
     build_reports(run)
     _, page = _read(run)
-    assert page.count('src="data:image/png;base64,') == 5
+    assert page.count('src="data:image/png;base64,') == 6
     lowered = page.lower()
     for external in ('src="http', "href=\"http", "src='http", "url(http", "<script", "@import"):
         assert external not in lowered
@@ -189,7 +192,8 @@ def test_no_summary_and_no_scenario(tmp_path):
     md, _ = _read(run)
     assert md.startswith("# dcsim report: run\n")
     assert "no summary.json" in md and "No scenario.resolved.yaml" in md
-    assert "| 1.23 |" in md  # total from the cost table, latency from its "all" row
+    assert "| 1.23 |" not in md  # figures come from the summary only, never recomputed
+    assert "| 0.9000 |" in md  # the billing lines themselves are still listed
 
 
 def test_unknown_summary_sections_are_rendered(tmp_path):
@@ -260,7 +264,7 @@ def test_report_imports_no_engine_or_components():
     assert modules, "no modules found under simulator/report"
     forbidden = ("simpy", "simulator.engine", "simulator.compute", "simulator.storage",
                  "simulator.faults", "simulator.billing")
-    allowed_internal = ("simulator.io", "simulator.units", "simulator.report")
+    allowed_internal = ("simulator.io", "simulator.units", "simulator.report", "simulator.sections")
     for path in modules:
         for name in _imported_modules(path):
             assert not any(name == f or name.startswith(f + ".") for f in forbidden), (path, name)

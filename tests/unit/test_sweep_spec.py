@@ -111,11 +111,12 @@ def test_every_metric_a_goal_may_name_is_in_a_real_summary():
     from simulator import run
     from simulator.experiments.aggregate import flatten
     from simulator.scenario.loader import validate_scenario
-    from simulator.summary import metric_names
+    from simulator.sections import metric_names
     from tests.conftest import tiny_scenario as tiny
 
-    summary = flatten(run(validate_scenario(tiny(horizon=5), "t")).summary)
-    assert set(metric_names(["api"])) <= set(summary)
+    scenario = validate_scenario(tiny(horizon=5), "t")
+    summary = flatten(run(scenario).summary)
+    assert set(metric_names(scenario)) <= set(summary)
 
 
 @pytest.mark.parametrize("baseline, words", [

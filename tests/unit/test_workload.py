@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from simulator.compute.workload import RequestSource, expected_arrivals, sample
+from simulator.compute.workload import RequestSource, expected_arrivals
+from simulator.distributions import build
 from simulator.engine.streams import Streams
 from simulator.scenario.schema import Arrivals, Service, SizeDist, TimeDist
 
@@ -61,6 +62,6 @@ def test_distribution_moments(spec, mean, scv):
     """Sample mean within 3.3 standard errors of the analytic mean (n = 400,000)."""
     for adapter in (TypeAdapter(TimeDist), TypeAdapter(SizeDist)):
         dist = adapter.validate_python(spec)
-        x = sample(dist, np.random.default_rng(1), 400_000)
+        x = build(dist).sample(np.random.default_rng(1), 400_000)
         se = mean * np.sqrt(scv / len(x))
         assert abs(x.mean() - mean) <= 3.3 * se + 1e-12

@@ -1,0 +1,319 @@
+"""The load balancer's target group of one fleet: targets that join and leave, and their queues.
+
+Every service on a fleet routes to the same targets (the fleet's instances), so their
+requests queue for the same vCPUs: one ``QueueState`` for the fleet, fed with the merged,
+time-ordered requests of all its services.  Membership is explicit, as in AWS:
+
+* an instance that enters running is *registered* (target state ``initial``); it is *in
+  service* (``healthy``) after ``healthy_threshold`` passing health checks every
+  ``interval`` (the first one interval after registration), or at once without checks;
+* ``deregister`` takes a target out of service at once (``draining``): it receives no new
+  request and finishes those it holds; it returns when its instance may end, the earlier of
+  its last completion and now + ``deregistration_delay``;
+* an instance that leaves running (terminated after draining, stopped, failed) cuts the work
+  it still holds: those requests are counted as failed.
+
+Requests are drawn and routed whenever something they depend on changes (``advance``):
+arrivals while no target is in service are rejected; routed requests stay *in flight* until
+the data plane's cursor passes their completion, and are then counted as served, or as
+failed if their instance ended first.  No request is a SimPy event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from simulator.compute.dataplane import ServiceStats
+from simulator.compute.instances import Instance
+from simulator.compute.kernel import POLICIES, QueueState, serve
+from simulator.compute.workload import RequestBatch, RequestSource
+from simulator.engine.recorder import Recorder
+from simulator.records import EndCause, Request, ServiceInterval, TargetInterval, Transfer
+from simulator.scenario.schema import LoadBalancer
+
+SERVED, FAILED, REJECTED = 0, 1, 2
+_FLIGHT = ("arrival", "start", "done", "service", "size", "svc", "inst")
+
+
+@dataclass(eq=False)
+class _Target:
+    """Registration state of one instance in the target group (engine state, mutable)."""
+
+    instance: Instance
+    state: str
+    since: float
+    drained_at: float = np.inf
+
+
+class TargetGroup:
+    """Targets, queues and request routing of the services of one fleet."""
+
+    def __init__(self, env: simpy.Environment, recorder: Recorder, fleet: str, lb: LoadBalancer,
+                 services: list[tuple[ServiceStats, RequestSource]], *, keep_requests: bool,
+                 start: float = 0.0):
+        self.env = env
+        self.recorder = recorder
+        self.name = fleet
+        self.lb = lb
+        self.policy = POLICIES[lb.policy]
+        self.stats = [s for s, _ in services]
+        self.sources = [src for _, src in services]
+        self.keep_requests = keep_requests
+        self.members: list[Instance] = []  # in service, in queue-row order
+        self._numbers = np.empty(0, np.int64)  # their registry numbers
+        self.targets: dict[int, _Target] = {}  # by instance number
+        self.queues = QueueState.empty([])
+        self.cursor = start
+        self._flight = {k: np.empty(0) for k in _FLIGHT}
+        self._cap_since = start
+        self._inst_s = self._vcpu_s = 0.0
+        self._log = recorder.appender(TargetInterval)
+        recorder.declare(ServiceInterval)
+        recorder.declare(Transfer)
+        if keep_requests:
+            recorder.declare(Request)
+
+    # ---------------------------------------------------------------- membership
+
+    def on_instance_change(self, inst: Instance, old: str, new: str) -> None:
+        """Instance listener: register on entering running; cut its work when it leaves."""
+        if new == "running":
+            self.register(inst)
+        elif old == "running":
+            self._instance_left(inst)
+
+    def register(self, inst: Instance) -> None:
+        """Register a running instance; it is in service after its health checks pass."""
+        if inst.number in self.targets:
+            return
+        target = _Target(inst, "initial", self.env.now)
+        self.targets[inst.number] = target
+        check = self.lb.health_check
+        if check is None:
+            self._set(target, "healthy", EndCause.REGISTERED)
+            self._join(inst)
+        else:
+            self.env.process(self._health_checks(target, check.interval * check.healthy_threshold))
+
+    def _health_checks(self, target: _Target, delay: float):
+        yield self.env.timeout(delay)
+        if self.targets.get(target.instance.number) is target and target.state == "initial":
+            self._set(target, "healthy", EndCause.HEALTHY)
+            self._join(target.instance)
+
+    def deregister(self, inst: Instance) -> float:
+        """Take a target out of service now; return when its instance may end.
+
+        That is the earlier of its last in-flight completion and now + deregistration delay
+        (now, when it holds nothing).  Work still running then is cut when the instance ends.
+        """
+        now = self.env.now
+        target = self.targets.get(inst.number)
+        if target is None:
+            return now
+        if target.state == "draining":
+            return target.drained_at
+        last = now
+        if target.state == "healthy":
+            self.advance(now)
+            row = self._leave(inst)
+            last = max(now, float(self.queues_free_max(row)))
+            self._remove_row(row)
+        target.drained_at = min(last, now + self.lb.deregistration_delay)
+        self._set(target, "draining", EndCause.DEREGISTERED)
+        return target.drained_at
+
+    def queues_free_max(self, row: int) -> float:
+        """When the last request held by queue row `row` completes."""
+        return float(self.queues.free[row, : int(self.queues.cpus[row])].max())
+
+    def _instance_left(self, inst: Instance) -> None:
+        target = self.targets.pop(inst.number, None)
+        if target is None:
+            return
+        now = self.env.now
+        self.advance(now)
+        if target.state == "healthy":
+            self._remove_row(self._leave(inst))
+        cause = EndCause.DRAINED if target.state == "draining" else EndCause.INSTANCE_LEFT
+        self._log(TargetInterval(self.name, inst.id, target.state, target.since, now, cause.value))
+        self._cut(inst.number, now)
+
+    def _set(self, target: _Target, state: str, cause: EndCause) -> None:
+        now = self.env.now
+        if now > target.since:  # a stay of no length (in service at registration) is not kept
+            self._log(TargetInterval(self.name, target.instance.id, target.state, target.since,
+                                     now, cause.value))
+        target.state, target.since = state, now
+
+    def _join(self, inst: Instance) -> None:
+        now = self.env.now
+        self.advance(now)
+        self._integrate(now)
+        self.members.append(inst)
+        self._numbers = np.append(self._numbers, inst.number)
+        self.queues.add_instance(inst.vcpus, now)
+
+    def _leave(self, inst: Instance) -> int:
+        """Stop routing to inst (after advancing to now); return its queue row."""
+        self._integrate(self.env.now)
+        row = self.members.index(inst)
+        self.members.pop(row)
+        self._numbers = np.delete(self._numbers, row)
+        return row
+
+    def _remove_row(self, row: int) -> None:
+        self.queues.remove_instance(row)
+
+    def _integrate(self, now: float) -> None:
+        dt = now - self._cap_since
+        if dt > 0 and self.members:
+            self._inst_s += len(self.members) * dt
+            self._vcpu_s += sum(m.vcpus for m in self.members) * dt
+        self._cap_since = now
+
+    # ---------------------------------------------------------------- requests
+
+    def _window(self, t0: float, t1: float) -> tuple[RequestBatch, np.ndarray | None]:
+        """The merged requests of every service in [t0, t1), and each one's service index."""
+        batches = [src.window(t0, t1) for src in self.sources]
+        if len(batches) == 1:
+            return batches[0], None
+        svc = np.concatenate([np.full(len(b), i, dtype=np.int16) for i, b in enumerate(batches)])
+        arrival = np.concatenate([b.arrival for b in batches])
+        order = np.argsort(arrival, kind="stable")
+        merged = RequestBatch(arrival[order], *(np.concatenate([getattr(b, f) for b in batches])[order]
+                                                for f in ("service", "size", "route_u")))
+        return merged, svc[order]
+
+    def advance(self, t: float) -> None:
+        """Route every request that arrived in [cursor, t); settle those completed by t."""
+        if t <= self.cursor:
+            return
+        batch, svc = self._window(self.cursor, t)
+        self.cursor = t
+        n = len(batch)
+        if n:
+            if not self.members:
+                self._reject(batch, svc)
+            else:
+                res = serve(self.queues, batch.arrival, batch.service, batch.route_u, self.policy)
+                self._accept(batch, svc, res.start, res.done, self._numbers[res.instance])
+        self._settle(t)
+
+    def _per_service(self, svc: np.ndarray | None, n: int):
+        """(service index, selector) pairs: a slice for one service, masks for several."""
+        if svc is None:
+            return [(0, slice(None))]
+        return [(i, svc == i) for i in range(len(self.stats))]
+
+    def _reject(self, batch: RequestBatch, svc: np.ndarray | None) -> None:
+        for i, sel in self._per_service(svc, len(batch)):
+            k = len(batch.arrival[sel])
+            self.stats[i].arrived(k, 0.0)
+            self.stats[i].reject(k)
+        if self.keep_requests:
+            n = len(batch)
+            nan = np.full(n, np.nan)
+            self._record(batch.arrival, nan, nan, batch.service, batch.size,
+                         svc if svc is not None else np.zeros(n, np.int16), np.full(n, -1),
+                         REJECTED)
+
+    def _accept(self, batch, svc, start, done, inst) -> None:
+        for i, sel in self._per_service(svc, len(batch)):
+            work = batch.service[sel]
+            self.stats[i].arrived(len(work), float(work.sum()))
+        flight = self._flight
+        parts = {"arrival": batch.arrival, "start": start, "done": done, "service": batch.service,
+                 "size": batch.size, "inst": inst,
+                 "svc": svc if svc is not None else np.zeros(len(batch), np.int16)}
+        if len(flight["done"]):
+            parts = {k: np.concatenate([flight[k], parts[k]]) for k in _FLIGHT}
+        self._flight = parts
+
+    def _settle(self, t: float) -> None:
+        """Count in-flight requests that completed by t as served."""
+        flight = self._flight
+        done = flight["done"]
+        if not len(done):
+            return
+        late = done > t
+        if late.all():
+            return
+        final = ~late
+        self._finish(flight, final, SERVED)
+        self._flight = {k: v[late] for k, v in flight.items()}
+
+    def _cut(self, number: int, now: float) -> None:
+        """The instance ended at now: its requests still in flight fail."""
+        flight = self._flight
+        mine = flight["inst"] == number
+        if mine.any():
+            self._finish(flight, mine, FAILED, cut_at=now)
+            self._flight = {k: v[~mine] for k, v in flight.items()}
+
+    def _finish(self, flight: dict, sel: np.ndarray, outcome: int, cut_at: float = np.nan) -> None:
+        part = {k: v[sel] for k, v in flight.items()}
+        single = len(self.stats) == 1
+        for i, s in self._per_service(None if single else part["svc"], len(part["done"])):
+            if outcome == SERVED:
+                self.stats[i].serve(part["done"][s] - part["arrival"][s], float(part["size"][s].sum()))
+            else:
+                self.stats[i].fail(len(part["done"][s]))
+        if self.keep_requests:
+            done = part["done"] if outcome == SERVED else np.full(len(part["done"]), cut_at)
+            self._record(part["arrival"], part["start"], done, part["service"], part["size"],
+                         part["svc"], part["inst"], outcome)
+
+    def _record(self, arrival, start, done, service, size, svc, inst, outcome: int) -> None:
+        n = len(arrival)
+        codes = np.asarray([s.number for s in self.stats], dtype=np.int16)[svc]
+        latency = done - arrival if outcome == SERVED else np.full(n, np.nan)
+        self.recorder.add_columns(Request, {
+            "service": codes, "arrival_s": arrival, "instance_id": inst.astype(np.int64),
+            "start_s": start, "done_s": done, "latency_s": latency, "service_s": service,
+            "response_bytes": size if outcome == SERVED else np.zeros(n),
+            "outcome": np.full(n, outcome, dtype=np.int8),
+        })
+
+    # ---------------------------------------------------------------- intervals
+
+    def observe(self, now: float, final: bool = False) -> None:
+        """Close the observation interval ending now for every service of the fleet.
+
+        With final (the end of the run) requests still in flight are settled: served at their
+        completion, unless a draining instance's delay ends first (then failed).
+        """
+        self.advance(now)
+        if final:
+            for target in list(self.targets.values()):
+                if target.state == "draining" and target.drained_at < np.inf:
+                    flight = self._flight
+                    cut = (flight["inst"] == target.instance.number) & (flight["done"] > target.drained_at)
+                    if cut.any():
+                        self._finish(flight, cut, FAILED, cut_at=target.drained_at)
+                        self._flight = {k: v[~cut] for k, v in flight.items()}
+            self._settle(np.inf)
+        self._integrate(now)
+        for i, stats in enumerate(self.stats):
+            length = now - stats._interval_start
+            if length <= 0:
+                continue
+            in_system = int(np.count_nonzero(self._flight["svc"] == i))
+            row, transfer = stats.close_interval(now, self._inst_s / length, self._vcpu_s / length,
+                                                 in_system)
+            self.recorder.add(row)
+            if transfer is not None:
+                self.recorder.add(transfer)
+        self._inst_s = self._vcpu_s = 0.0
+
+    def close(self) -> None:
+        """Record the open target intervals at the end of the run."""
+        now = self.env.now
+        for target in self.targets.values():
+            if now > target.since:
+                self._log(TargetInterval(self.name, target.instance.id, target.state,
+                                         target.since, now, EndCause.END_OF_RUN.value))
