@@ -19,7 +19,7 @@ import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -66,14 +66,13 @@ class Section:
     """Its numeric metrics for a scenario (or None: the scenario-independent ones)."""
     records: tuple[type, ...] = ()
     """Record types of the tables it writes (declared even when empty)."""
-    build: str | None = None
-    """The World's build step for its components, "module:function" taking the World."""
+    build: str | Callable[[Any], None] | None = None
+    """The World's build step for its components, taking the World: "module:function" (so
+    that the section module stays free of engine imports) or a function."""
     derive: Callable[[Tables, Context], dict[str, pd.DataFrame]] | None = None
     """Pure post-run step returning derived tables (e.g. billing line items)."""
     report: Callable[[Any], list] | None = None
     """Report blocks from a ``simulator.report.build.ReportInput``; None = a key/value table."""
-    tables: tuple[str, ...] = field(default=())
-    """Tables its report reads (the report loads them for it)."""
 
 
 _REGISTERED: dict[str, Section] = {}

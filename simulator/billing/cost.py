@@ -35,7 +35,6 @@ from simulator.billing.pricebook import BillingRule, PriceBook
 from simulator.units import GIB, MONTH
 
 
-
 class LineItem(NamedTuple):
     """One billing line: a resource's usage of one type and what it costs (table `cost`)."""
 

@@ -32,4 +32,4 @@ def _report(view):
 
 
 register(Section("cost", 10, _summary, _metrics, records=(LineItem,), derive=_derive,
-                 report=_report, tables=("cost",)))
+                 report=_report))

@@ -98,8 +98,8 @@ class Fleet:
         if gap < 0:
             victims = scale_in_victims([(i.az, i.launch) for i in self.active], -gap)
             leaving = [self.active[p] for p in victims]
-            for p in sorted(victims, reverse=True):
-                self.active.pop(p)
+            gone = set(victims)
+            self.active = [inst for p, inst in enumerate(self.active) if p not in gone]
             for inst in leaving:
                 self._retire(inst)
             return 0, len(leaving)
@@ -133,7 +133,7 @@ class Fleet:
 
     def _windows(self):
         """Run windows: launch `count` instances at the first start, stop and restart them all."""
-        for k, window in enumerate(self.spec.schedule):
+        for k, window in enumerate(self.spec.windows):
             yield self.env.timeout(max(0.0, window.start - self.env.now))
             if k == 0:
                 self.set_capacity(self.capacity, "run_window")

@@ -77,12 +77,8 @@ class QueueState:
         """Number of instances (rows) in the pool."""
         return int(self.cpus.size)
 
-    def add_instance(self, cpus: int, ready_at: float = 0.0, busy_until=None) -> int:
-        """Append an instance with ``cpus`` servers free from ``ready_at``; return its row.
-
-        ``busy_until`` (one time per server) keeps servers busy longer: an instance that rejoins
-        the pool still finishes the work it accepted before it left.
-        """
+    def add_instance(self, cpus: int, ready_at: float = 0.0) -> int:
+        """Append an instance with ``cpus`` servers free from ``ready_at``; return its row."""
         if cpus < 1:
             raise ValueError(f"an instance needs at least 1 vCPU, got {cpus}")
         n, cmax = self.free.shape
@@ -91,8 +87,6 @@ class QueueState:
             cmax = cpus
         row = np.full((1, cmax), np.inf)
         row[0, :cpus] = ready_at
-        if busy_until is not None:
-            row[0, :cpus] = np.maximum(row[0, :cpus], np.asarray(busy_until, dtype=np.float64))
         self.free = np.vstack([self.free, row])
         self.cpus, self.ready, self.waiting = (np.append(self.cpus, np.int64(cpus)),
                                                np.append(self.ready, float(ready_at)),
@@ -100,7 +94,7 @@ class QueueState:
         return n
 
     def remove_instance(self, index: int) -> None:
-        """Drop row ``index``; its in-flight requests are forgotten here (the engine drains them).
+        """Drop row ``index``; its in-flight requests are forgotten here (the engine settles them).
 
         Later rows shift down by one; the round-robin pointer keeps pointing at the same next
         instance (or wraps to 0 if that was the removed last row).

@@ -41,6 +41,7 @@ def fleet(view) -> list[Block]:
     blocks += extra(section, FLEET_SHOWN, "fleet")
     intervals, note = view.table("instance_intervals")
     activities, _ = view.table("scaling_activities")
+    targets, _ = view.table("target_intervals")
     if intervals is not None:
         causes = tables.end_causes(intervals)
         if len(causes):
@@ -50,7 +51,7 @@ def fleet(view) -> list[Block]:
     blocks.append(view.draw(
         "running_instances.png", "Instances over time", intervals, note,
         lambda f, p: plots.plot_running_instances(f, p, until_s=view.until_s,
-                                                  activities=activities)))
+                                                  activities=activities, targets=targets)))
     service_intervals, si_note = view.table("service_intervals")
     blocks.append(view.draw("utilization.png", "vCPU utilization per interval", service_intervals,
                             si_note, plots.plot_utilization))
@@ -62,13 +63,15 @@ def requests(view) -> list[Block]:
     section = view.part("requests")
     latency = view.part("latency")
     blocks: list[Block] = [Heading("Requests")]
-    rows = [_outcome_row("all", section.get("arrivals"), section.get("served"),
-                         section.get("rejected"), section.get("failed"))]
+    rows = []
     by_service = latency.get("by_service")
     for name, m in sorted(by_service.items()) if isinstance(by_service, Mapping) else ():
         if isinstance(m, Mapping):
             rows.append(_outcome_row(name, m.get("arrivals"), m.get("requests"), m.get("rejected"),
                                      m.get("failed")))
+    if len(rows) != 1:
+        rows.append(_outcome_row("all", section.get("arrivals"), section.get("served"),
+                                 section.get("rejected"), section.get("failed")))
     blocks.append(Table(["Service", "Arrivals", "Served", "Rejected", "Rejected (%)", "Failed",
                          "Failed (%)"], rows))
     blocks.append(Note("Rejected: arrived while no target was in service (HTTP 503). Failed: "

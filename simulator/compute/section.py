@@ -164,12 +164,8 @@ def _report(name: str):
 
 register(Section("fleet", 20, fleet_summary, fleet_metrics,
                  records=(InstanceInterval, VolumeInterval, TargetInterval, ScalingActivity),
-                 build="simulator.compute.build:build", report=_report("fleet"),
-                 tables=("instance_intervals", "scaling_activities", "service_intervals",
-                         "target_intervals")))
+                 build="simulator.compute.build:build", report=_report("fleet")))
 register(Section("requests", 30, requests_summary, requests_metrics,
-                 records=(ServiceInterval, Transfer), report=_report("requests"),
-                 tables=("service_intervals",)))
+                 records=(ServiceInterval, Transfer), report=_report("requests")))
 register(Section("latency", 40, latency_summary, latency_metrics,
-                 records=(LatencyStats, SketchBucket), report=_report("latency"),
-                 tables=("latency", "latency_sketch", "service_intervals", "requests")))
+                 records=(LatencyStats, SketchBucket), report=_report("latency")))

@@ -120,15 +120,12 @@ class TargetGroup:
         if target.state == "healthy":
             self.advance(now)
             row = self._leave(inst)
-            last = max(now, float(self.queues_free_max(row)))
-            self._remove_row(row)
+            # requests on a server run back to back: its last completion is its free time
+            last = max(now, float(self.queues.free[row, : int(self.queues.cpus[row])].max()))
+            self.queues.remove_instance(row)
         target.drained_at = min(last, now + self.lb.deregistration_delay)
         self._set(target, "draining", EndCause.DEREGISTERED)
         return target.drained_at
-
-    def queues_free_max(self, row: int) -> float:
-        """When the last request held by queue row `row` completes."""
-        return float(self.queues.free[row, : int(self.queues.cpus[row])].max())
 
     def _instance_left(self, inst: Instance) -> None:
         target = self.targets.pop(inst.number, None)
@@ -137,7 +134,7 @@ class TargetGroup:
         now = self.env.now
         self.advance(now)
         if target.state == "healthy":
-            self._remove_row(self._leave(inst))
+            self.queues.remove_instance(self._leave(inst))
         cause = EndCause.DRAINED if target.state == "draining" else EndCause.INSTANCE_LEFT
         self._log(TargetInterval(self.name, inst.id, target.state, target.since, now, cause.value))
         self._cut(inst.number, now)
@@ -164,9 +161,6 @@ class TargetGroup:
         self.members.pop(row)
         self._numbers = np.delete(self._numbers, row)
         return row
-
-    def _remove_row(self, row: int) -> None:
-        self.queues.remove_instance(row)
 
     def _integrate(self, now: float) -> None:
         dt = now - self._cap_since
@@ -204,14 +198,14 @@ class TargetGroup:
                 self._accept(batch, svc, res.start, res.done, self._numbers[res.instance])
         self._settle(t)
 
-    def _per_service(self, svc: np.ndarray | None, n: int):
+    def _per_service(self, svc: np.ndarray | None):
         """(service index, selector) pairs: a slice for one service, masks for several."""
         if svc is None:
             return [(0, slice(None))]
         return [(i, svc == i) for i in range(len(self.stats))]
 
     def _reject(self, batch: RequestBatch, svc: np.ndarray | None) -> None:
-        for i, sel in self._per_service(svc, len(batch)):
+        for i, sel in self._per_service(svc):
             k = len(batch.arrival[sel])
             self.stats[i].arrived(k, 0.0)
             self.stats[i].reject(k)
@@ -223,7 +217,7 @@ class TargetGroup:
                          REJECTED)
 
     def _accept(self, batch, svc, start, done, inst) -> None:
-        for i, sel in self._per_service(svc, len(batch)):
+        for i, sel in self._per_service(svc):
             work = batch.service[sel]
             self.stats[i].arrived(len(work), float(work.sum()))
         flight = self._flight
@@ -258,7 +252,7 @@ class TargetGroup:
     def _finish(self, flight: dict, sel: np.ndarray, outcome: int, cut_at: float = np.nan) -> None:
         part = {k: v[sel] for k, v in flight.items()}
         single = len(self.stats) == 1
-        for i, s in self._per_service(None if single else part["svc"], len(part["done"])):
+        for i, s in self._per_service(None if single else part["svc"]):
             if outcome == SERVED:
                 self.stats[i].serve(part["done"][s] - part["arrival"][s], float(part["size"][s].sum()))
             else:

@@ -10,9 +10,8 @@ fixed when it is built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import importlib
+from collections.abc import Callable
 
 import pandas as pd
 import simpy
@@ -99,9 +98,12 @@ class World:
         for section in sections():
             for record in section.records:
                 world.recorder.declare(record)
-            if section.build:
-                module, _, name = section.build.partition(":")
-                getattr(importlib.import_module(module), name)(world)
+            step = section.build
+            if isinstance(step, str):
+                module, _, name = step.partition(":")
+                step = getattr(importlib.import_module(module), name)
+            if step is not None:
+                step(world)
         if world.observers:
             world.env.process(world._observe(scenario.output.observe_interval))
         return world

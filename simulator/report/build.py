@@ -20,7 +20,16 @@ from simulator.io import read_json, write_text
 from simulator.report import formatting as fmt
 from simulator.report import sections as parts
 from simulator.report import tables
-from simulator.report.document import Block, Code, Document, Image, Note, Paragraph, to_html, to_markdown
+from simulator.report.document import (
+    Block,
+    Code,
+    Document,
+    Image,
+    Note,
+    Paragraph,
+    to_html,
+    to_markdown,
+)
 from simulator.sections import sections
 
 PLOTS_DIR = "plots"

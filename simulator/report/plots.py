@@ -157,9 +157,11 @@ def _plot_cdf(cdf: pd.DataFrame, path: Path, slo_s: Mapping[str, float] | float 
 
 def plot_running_instances(instance_intervals: pd.DataFrame, path: Path, *,
                            until_s: Seconds | None = None,
-                           activities: pd.DataFrame | None = None) -> Path:
+                           activities: pd.DataFrame | None = None,
+                           targets: pd.DataFrame | None = None) -> Path:
     """Instances in state running over time, one step line per fleet (and total), with each
-    fleet's desired capacity as a dashed step line where scaling activities set it."""
+    fleet's desired capacity (dashed) where scaling activities set it and its targets in
+    service behind the load balancer (dotted) where it has one."""
     counts = tables.running_counts(instance_intervals, until_s)
     span = float(counts["time_s"].max()) if len(counts) else 0.0
     scale, xlabel = time_scale(span)
@@ -170,6 +172,11 @@ def plot_running_instances(instance_intervals: pd.DataFrame, path: Path, *,
         part = counts[counts["fleet"] == fleet]
         ax.step(part["time_s"] / scale, part["running"], where="post", label=f"{fleet} running",
                 color=colors[fleet], linewidth=2.0 if fleet == "total" else 1.4)
+    if targets is not None and len(targets):
+        healthy = tables.running_counts(targets, until_s, state="healthy", group="target_group")
+        for fleet, part in healthy[healthy["fleet"] != "total"].groupby("fleet", sort=True):
+            ax.step(part["time_s"] / scale, part["running"], where="post", linestyle=":",
+                    linewidth=1.4, color=colors.get(fleet, "grey"), label=f"{fleet} in service")
     desired = tables.desired_steps(activities, until_s if until_s is not None else span)
     for fleet, part in desired.groupby("fleet", sort=True):
         ax.step(part["time_s"] / scale, part["desired"], where="post", linestyle="--",
@@ -179,7 +186,7 @@ def plot_running_instances(instance_intervals: pd.DataFrame, path: Path, *,
     ax.set_ylabel("Instances")
     ax.set_ylim(bottom=0)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    _legend(ax, len(fleets) + desired["fleet"].nunique())
+    _legend(ax, 3 * len(fleets))
     return _save(fig, path)
 
 

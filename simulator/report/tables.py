@@ -88,21 +88,23 @@ def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POIN
                 "mean_latency_s", "p99_s", "throughput_per_s", "utilization"]]
 
 
-def running_counts(instance_intervals: pd.DataFrame, until_s: Seconds | None = None
-                   ) -> pd.DataFrame:
-    """Instances in state running over time, per fleet, as a step function.
+def running_counts(instance_intervals: pd.DataFrame, until_s: Seconds | None = None, *,
+                   state: str = "running", group: str = "fleet") -> pd.DataFrame:
+    """Rows in `state` over time, per `group` column, as a step function.
 
-    Returns columns fleet, time_s, running: the count holds from time_s until the fleet's
-    next row.  An interval with no end_s is still open and runs to ``until_s`` (default: the
-    latest time in the table).  With more than one fleet a "total" fleet is added.
+    By default instances running per fleet; with ``state="healthy", group="target_group"``
+    on target_intervals, targets in service per fleet.  Returns columns fleet, time_s,
+    running: the count holds from time_s until the fleet's next row.  An interval with no
+    end_s is still open and runs to ``until_s`` (default: the latest time in the table).  With
+    more than one fleet a "total" fleet is added.
     """
     frame = instance_intervals
-    running = frame[frame["state"].astype(str) == "running"]
+    running = frame[frame["state"].astype(str) == state]
     if running.empty:
         return pd.DataFrame({"fleet": [], "time_s": [], "running": []})
     times = pd.concat([_column(frame, "start_s"), _column(frame, "end_s")])
     horizon = float(until_s) if until_s is not None else float(times.max())
-    fleets = running["fleet"].astype(str)
+    fleets = running[group].astype(str)
     starts = _column(running, "start_s")
     ends = _column(running, "end_s").fillna(horizon)
     events = pd.DataFrame({

@@ -66,7 +66,7 @@ def reference_problems(
                     fleet.instance_type,
                 )
             )
-        for i, window in enumerate(fleet.schedule):
+        for i, window in enumerate(fleet.windows):
             if window.start >= scenario.horizon:
                 problems.append(
                     Problem(f"{where}.schedule.{i}.start", "starts at or after the horizon", window.start)

@@ -362,17 +362,3 @@ def test_least_outstanding_many_large_instances_match_reference():
         assert_matches(serve(state, a[lo:hi], s[lo:hi], None, LEAST_OUTSTANDING),
                        ref.serve(a[lo:hi], s[lo:hi], None, LEAST_OUTSTANDING))
     np.testing.assert_array_equal(state.in_system(a[-1]), ref.in_system(a[-1]))
-
-
-@pytest.mark.parametrize("policy", [RANDOM, ROUND_ROBIN, LEAST_OUTSTANDING])
-def test_rejoining_instance_still_finishes_the_work_it_accepted(policy):
-    """An instance that left at t=1 with a request running until t=5 rejoins at t=2: the next
-    request on its single server starts at 5, not 2 (no vCPU serves two requests at once)."""
-    state = QueueState.empty([1])
-    first = serve(state, np.array([0.0]), np.array([5.0]), np.array([0.5]), policy)
-    assert first.done[0] == 5.0
-    busy = state.free[0, :1].copy()
-    state.remove_instance(0)
-    state.add_instance(1, ready_at=2.0, busy_until=busy)
-    second = serve(state, np.array([3.0]), np.array([1.0]), np.array([0.5]), policy)
-    assert (second.start[0], second.done[0]) == (5.0, 6.0)
