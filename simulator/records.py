@@ -148,8 +148,9 @@ class ServiceInterval(NamedTuple):
 class Request(NamedTuple):
     """One request (table `requests`, kept when output.requests is set).
 
-    `outcome` is served, failed (cut when its instance ended) or rejected (no target in
-    service; instance -1 and start/done NaN).  The request plane records these as column
+    `outcome` is served, failed (cut when its instance ended; done_s is the cut time) or
+    rejected (no target in service; instance -1 and start/done NaN); `response_bytes` are the
+    bytes sent, 0 unless served.  The request plane records these as column
     batches whose columns are exactly these fields; `service` and `instance_id` are stored as
     numbers and named at the end of the run.
     """

@@ -136,7 +136,9 @@ class TargetGroup:
         if target.state == "healthy":
             self.queues.remove_instance(self._leave(inst))
         cause = EndCause.DRAINED if target.state == "draining" else EndCause.INSTANCE_LEFT
-        self._log(TargetInterval(self.name, inst.id, target.state, target.since, now, cause.value))
+        if now > target.since:
+            self._log(TargetInterval(self.name, inst.id, target.state, target.since, now,
+                                     cause.value))
         self._cut(inst.number, now)
 
     def _set(self, target: _Target, state: str, cause: EndCause) -> None:
@@ -229,12 +231,17 @@ class TargetGroup:
         self._flight = parts
 
     def _settle(self, t: float) -> None:
-        """Count in-flight requests that completed by t as served."""
+        """Count in-flight requests that completed before t as served.
+
+        Strictly before: a completion at exactly t belongs to the interval that starts at t
+        (intervals are [start, end)), and the World closes an interval before anything else
+        happens at its end.
+        """
         flight = self._flight
         done = flight["done"]
         if not len(done):
             return
-        late = done > t
+        late = done >= t
         if late.all():
             return
         final = ~late
@@ -242,15 +249,20 @@ class TargetGroup:
         self._flight = {k: v[late] for k, v in flight.items()}
 
     def _cut(self, number: int, now: float) -> None:
-        """The instance ended at now: its requests still in flight fail."""
+        """The instance ended at now: what it completes at now is served, the rest fails."""
         flight = self._flight
         mine = flight["inst"] == number
         if mine.any():
-            self._finish(flight, mine, FAILED, cut_at=now)
+            finished = mine & (flight["done"] <= now)
+            if finished.any():
+                self._finish(flight, finished, SERVED)
+            self._finish(flight, mine & ~finished, FAILED, cut_at=now)
             self._flight = {k: v[~mine] for k, v in flight.items()}
 
     def _finish(self, flight: dict, sel: np.ndarray, outcome: int, cut_at: float = np.nan) -> None:
-        part = {k: v[sel] for k, v in flight.items()}
+        """Count the selected in-flight requests as served (at their completion) or failed."""
+        keys = _FLIGHT if self.keep_requests else ("arrival", "done", "size", "svc")
+        part = {k: flight[k][sel] for k in keys}
         single = len(self.stats) == 1
         for i, s in self._per_service(None if single else part["svc"]):
             if outcome == SERVED:

@@ -121,10 +121,18 @@ class World:
     # ---------------------------------------------------------------- running
 
     def _observe(self, interval: float):
-        """Close an observation interval every `interval` seconds."""
+        """Close an observation interval every `interval` seconds.
+
+        The end of an interval is scheduled URGENT, so it is processed before any other event
+        at the same instant: what happens at exactly t belongs to the interval [t, t + Δ).
+        """
+        env = self.env
         while True:
-            yield self.env.timeout(interval)
-            now = self.env.now
+            tick = simpy.Event(env)
+            tick._ok, tick._value = True, None
+            env.schedule(tick, URGENT, interval)
+            yield tick
+            now = env.now
             for observe in self.observers:
                 observe(now)
 

@@ -157,6 +157,32 @@ def test_cron_recurrence_start_and_end_bound_it():
     assert list(action_times(action, start, HOUR)) == [1800.0, 2400.0, 3000.0]
 
 
+@pytest.mark.parametrize("expression", [
+    "0 9 * * MON-FRI", "45 7 * * *", "*/20 8-10 * * SAT,SUN", "0 0 1,15 * *", "0 9 1-7 * MON",
+    "30 */6 * * 0", "0 12 * 2 *", "15 3 */2 * 7",
+])
+def test_cron_times_agree_with_croniter(expression):
+    """The vectorised minute-grid matcher against croniter's own iteration over 45 days."""
+    from croniter import croniter
+
+    start = dt.datetime(2026, 1, 5, 0, 0, 30, tzinfo=dt.UTC)  # not on a whole minute
+    horizon = 45 * 24 * HOUR
+    it, expected = croniter(expression, start), []
+    while (t := (it.get_next(dt.datetime) - start).total_seconds()) < horizon:
+        expected.append(t)
+    action = ScheduledAction(recurrence=expression, desired=1)
+    assert list(action_times(action, start, horizon)) == expected
+
+
+def test_scenario_start_with_an_offset_is_read_as_utc():
+    sc = scenario({"instance_type": "m5.large", "count": 1, "volume": None,
+                   "scheduled_actions": [{"recurrence": "0 9 * * *", "desired": 2}]},
+                  "1 h", start="2026-01-05T10:00:00+01:00")  # 09:00 UTC
+    assert sc.start == dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+    act = run(sc, seed=1).tables["scaling_activities"]
+    assert list(act["time_s"]) == [0.0, 0.0] and list(act["desired"]) == [1, 2]
+
+
 # --------------------------------------------------------------------------- 1b. billing
 
 # count 2 (launches 0 in a, 1 in b at 0 s), boot 40 s, horizon 1001 s, 20 GiB gp3 each.
