@@ -67,7 +67,8 @@ class TargetGroup:
         self.targets: dict[int, _Target] = {}  # by instance number
         self.queues = QueueState.empty([])
         self.cursor = start
-        self._flight = {k: np.empty(0) for k in _FLIGHT}
+        self._flight = {k: np.empty(0, np.int16 if k == "svc" else np.int64 if k == "inst"
+                                    else np.float64) for k in _FLIGHT}
         self._cap_since = start
         self._inst_s = self._vcpu_s = 0.0
         self._log = recorder.appender(TargetInterval)
@@ -186,23 +187,44 @@ class TargetGroup:
         return merged, svc[order]
 
     def advance(self, t: float) -> None:
-        """Route every request that arrived in [cursor, t); settle those completed by t."""
+        """Route every request that arrived in [cursor, t); settle those completed before t."""
         if t <= self.cursor:
             return
         batch, svc = self._window(self.cursor, t)
         self.cursor = t
-        n = len(batch)
-        if n:
-            if not self.members:
-                self._reject(batch, svc)
-            else:
-                res = serve(self.queues, batch.arrival, batch.service, batch.route_u, self.policy)
-                self._accept(batch, svc, res.start, res.done, self._numbers[res.instance])
         self._settle(t)
+        if not len(batch):
+            return
+        if not self.members:
+            self._reject(batch, svc)
+            return
+        res = serve(self.queues, batch.arrival, batch.service, batch.route_u, self.policy)
+        for i, sel in self._per_service(svc):
+            work = batch.service[sel]
+            self.stats[i].arrived(len(work), float(work.sum()))
+        new = {"arrival": batch.arrival, "start": res.start, "done": res.done,
+               "service": batch.service, "size": batch.size, "svc": svc,
+               "inst": self._numbers[res.instance]}
+        late = res.done >= t  # still in flight at t
+        if not late.any():
+            self._finish(new, slice(None), SERVED)
+            return
+        # Arrivals are sorted, so requests in flight gather at the end: settle everything before
+        # the first of them through views and mask only the rest.
+        j = int(np.argmax(late))
+        if j:
+            self._finish({k: v if v is None else v[:j] for k, v in new.items()}, slice(None), SERVED)
+        tail = {k: v if v is None else v[j:] for k, v in new.items()}
+        late = late[j:]
+        self._finish(tail, ~late, SERVED)
+        if tail["svc"] is None:
+            tail["svc"] = np.zeros(len(late), np.int16)
+        flight = self._flight
+        self._flight = {k: np.concatenate([flight[k], tail[k][late]]) for k in _FLIGHT}
 
     def _per_service(self, svc: np.ndarray | None):
         """(service index, selector) pairs: a slice for one service, masks for several."""
-        if svc is None:
+        if svc is None or len(self.stats) == 1:
             return [(0, slice(None))]
         return [(i, svc == i) for i in range(len(self.stats))]
 
@@ -218,18 +240,6 @@ class TargetGroup:
                          svc if svc is not None else np.zeros(n, np.int16), np.full(n, -1),
                          REJECTED)
 
-    def _accept(self, batch, svc, start, done, inst) -> None:
-        for i, sel in self._per_service(svc):
-            work = batch.service[sel]
-            self.stats[i].arrived(len(work), float(work.sum()))
-        flight = self._flight
-        parts = {"arrival": batch.arrival, "start": start, "done": done, "service": batch.service,
-                 "size": batch.size, "inst": inst,
-                 "svc": svc if svc is not None else np.zeros(len(batch), np.int16)}
-        if len(flight["done"]):
-            parts = {k: np.concatenate([flight[k], parts[k]]) for k in _FLIGHT}
-        self._flight = parts
-
     def _settle(self, t: float) -> None:
         """Count in-flight requests that completed before t as served.
 
@@ -244,8 +254,7 @@ class TargetGroup:
         late = done >= t
         if late.all():
             return
-        final = ~late
-        self._finish(flight, final, SERVED)
+        self._finish(flight, ~late, SERVED)
         self._flight = {k: v[late] for k, v in flight.items()}
 
     def _cut(self, number: int, now: float) -> None:
@@ -259,20 +268,27 @@ class TargetGroup:
             self._finish(flight, mine & ~finished, FAILED, cut_at=now)
             self._flight = {k: v[~mine] for k, v in flight.items()}
 
-    def _finish(self, flight: dict, sel: np.ndarray, outcome: int, cut_at: float = np.nan) -> None:
-        """Count the selected in-flight requests as served (at their completion) or failed."""
-        keys = _FLIGHT if self.keep_requests else ("arrival", "done", "size", "svc")
-        part = {k: flight[k][sel] for k in keys}
-        single = len(self.stats) == 1
-        for i, s in self._per_service(None if single else part["svc"]):
-            if outcome == SERVED:
-                self.stats[i].serve(part["done"][s] - part["arrival"][s], float(part["size"][s].sum()))
+    def _finish(self, flight: dict, sel, outcome: int, cut_at: float = np.nan) -> None:
+        """Count the selected requests (arrays of `flight`; sel a mask or slice(None)) as served
+        at their completion or failed at cut_at."""
+        svc, done = flight["svc"], flight["done"]
+        whole = isinstance(sel, slice)
+        for i, s in self._per_service(svc):
+            m = s if whole else sel if isinstance(s, slice) else sel & s
+            if outcome == FAILED:
+                self.stats[i].fail(int(np.count_nonzero(m)) if not isinstance(m, slice) else len(done))
+            elif isinstance(m, slice):
+                self.stats[i].serve(done - flight["arrival"], float(flight["size"].sum()))
             else:
-                self.stats[i].fail(len(part["done"][s]))
+                self.stats[i].serve((done - flight["arrival"])[m],
+                                    float(np.sum(flight["size"], where=m)))
         if self.keep_requests:
-            done = part["done"] if outcome == SERVED else np.full(len(part["done"]), cut_at)
+            part = {k: (v if whole or v is None else v[sel]) for k, v in flight.items()}
+            n = len(part["done"])
+            done = part["done"] if outcome == SERVED else np.full(n, cut_at)
             self._record(part["arrival"], part["start"], done, part["service"], part["size"],
-                         part["svc"], part["inst"], outcome)
+                         part["svc"] if part["svc"] is not None else np.zeros(n, np.int16),
+                         part["inst"], outcome)
 
     def _record(self, arrival, start, done, service, size, svc, inst, outcome: int) -> None:
         n = len(arrival)

@@ -190,48 +190,46 @@ def plot_running_instances(instance_intervals: pd.DataFrame, path: Path, *,
     return _save(fig, path)
 
 
-def plot_rejections(service_intervals: pd.DataFrame, path: Path) -> Path:
-    """Rejected (no target in service) and failed (cut) requests per interval and service."""
+def _service_lines(service_intervals: pd.DataFrame, height: float):
+    """A one-panel time figure for per-service lines: (fig, ax, time divisor, parts), where
+    parts holds (service, its interval metrics, its colour)."""
     metrics = tables.interval_metrics(service_intervals)
     span = float(metrics["end_s"].max()) if len(metrics) else 0.0
     scale, xlabel = time_scale(span)
-    fig, (ax,) = _figure(3.8)
+    fig, (ax,) = _figure(height)
+    ax.set_xlabel(xlabel)
     services = sorted(metrics["service"].unique())
     colors = _colors(services)
-    for service in services:
-        part = metrics[metrics["service"] == service]
+    return fig, ax, scale, [(s, metrics[metrics["service"] == s], colors[s]) for s in services]
+
+
+def plot_rejections(service_intervals: pd.DataFrame, path: Path) -> Path:
+    """Rejected (no target in service) and failed (cut) requests per interval and service."""
+    fig, ax, scale, parts = _service_lines(service_intervals, 3.8)
+    for service, part, color in parts:
         x = part["mid_s"] / scale
-        ax.plot(x, part["rejected"], label=f"{service} rejected", color=colors[service],
-                linewidth=1.2)
+        ax.plot(x, part["rejected"], label=f"{service} rejected", color=color, linewidth=1.2)
         if part["failed"].fillna(0).any():
-            ax.plot(x, part["failed"], label=f"{service} failed", color=colors[service],
-                    linewidth=1.2, linestyle=":")
+            ax.plot(x, part["failed"], label=f"{service} failed", color=color, linewidth=1.2,
+                    linestyle=":")
     ax.set_title("Rejected and failed requests per interval")
-    ax.set_xlabel(xlabel)
     ax.set_ylabel("Requests")
     ax.set_ylim(bottom=0)
-    _legend(ax, 2 * len(services))
+    _legend(ax, 2 * len(parts))
     return _save(fig, path)
 
 
 def plot_utilization(service_intervals: pd.DataFrame, path: Path) -> Path:
     """vCPU utilization per interval and service: work_s / (vcpus x interval length), in %."""
-    metrics = tables.interval_metrics(service_intervals)
-    span = float(metrics["end_s"].max()) if len(metrics) else 0.0
-    scale, xlabel = time_scale(span)
-    fig, (ax,) = _figure(4.2)
-    services = sorted(metrics["service"].unique())
-    colors = _colors(services)
-    for service in services:
-        part = metrics[metrics["service"] == service]
+    fig, ax, scale, parts = _service_lines(service_intervals, 4.2)
+    for service, part, color in parts:
         ax.plot(part["mid_s"] / scale, part["utilization"] * 100, label=service, linewidth=1.2,
-                color=colors[service])
+                color=color)
     ax.axhline(100, color="grey", linestyle=":", linewidth=1.0)
     ax.set_title("vCPU utilization per interval (work / capacity of in-service targets)")
-    ax.set_xlabel(xlabel)
     ax.set_ylabel("Utilization (%)")
     ax.set_ylim(bottom=0)
-    _legend(ax, len(services))
+    _legend(ax, len(parts))
     return _save(fig, path)
 
 
