@@ -19,7 +19,7 @@ import simpy
 
 from simulator.compute.catalog import InstanceType
 from simulator.compute.instances import Instance
-from simulator.compute.scaling import Capacity, apply_action, launch_azs, scale_in_victims, schedule
+from simulator.compute.scaling import Capacity, apply_action, launch_azs, scale_in_picks, schedule
 from simulator.distributions import build as build_distribution
 from simulator.engine.recorder import Recorder
 from simulator.engine.streams import Streams
@@ -52,6 +52,21 @@ class BootTimes:
         return float(self._values[launch % BOOT_BLOCK])
 
 
+class _Launches:
+    """The launch numbers of an AZ's stack of instances, as a sequence (no copy)."""
+
+    __slots__ = ("stack",)
+
+    def __init__(self, stack: list[Instance]):
+        self.stack = stack
+
+    def __len__(self) -> int:
+        return len(self.stack)
+
+    def __getitem__(self, i: int) -> int:
+        return self.stack[i].launch
+
+
 class Fleet:
     """The instances of one fleet and the process that keeps their number at the desired one."""
 
@@ -66,7 +81,8 @@ class Fleet:
         self._launch_instance = launch
         self.boot = BootTimes(spec.boot_time, streams, f"fleet.{name}.boot_time")
         self.capacity = Capacity(spec.count, spec.min_size, spec.max_size)
-        self.active: list[Instance] = []  # launched and counting toward the desired capacity
+        self.stacks: dict[str, list[Instance]] = {az: [] for az in self.azs}
+        """Per AZ, the instances counting toward the desired capacity, in launch order."""
         self.instances: list[Instance] = []  # every instance ever launched, in launch order
         self.target_group = None  # set by the World when services route to this fleet
         self._activity = recorder.appender(ScalingActivity)
@@ -83,23 +99,23 @@ class Fleet:
                                        capacity.min_size, capacity.max_size if capacity.max_size
                                        is not None else -1, launched, retired, cause))
 
+    @property
+    def active(self) -> list[Instance]:
+        """Instances counting toward the desired capacity (launched, not being retired)."""
+        return [inst for stack in self.stacks.values() for inst in stack]
+
     def _reconcile(self) -> tuple[int, int]:
-        gap = self.capacity.desired - len(self.active)
+        gap = self.capacity.desired - sum(len(st) for st in self.stacks.values())
         if gap > 0:
-            counts = {az: 0 for az in self.azs}
-            for inst in self.active:
-                counts[inst.az] += 1
-            for az in launch_azs(counts, gap):
+            for az in launch_azs({az: len(st) for az, st in self.stacks.items()}, gap):
                 inst = self._launch_instance(self, az)
                 inst.start(self.boot(inst.launch))
-                self.active.append(inst)
+                self.stacks[az].append(inst)
                 self.instances.append(inst)
             return gap, 0
         if gap < 0:
-            victims = scale_in_victims([(i.az, i.launch) for i in self.active], -gap)
-            leaving = [self.active[p] for p in victims]
-            gone = set(victims)
-            self.active = [inst for p, inst in enumerate(self.active) if p not in gone]
+            launches = {az: _Launches(st) for az, st in self.stacks.items()}
+            leaving = [self.stacks[az].pop() for az in scale_in_picks(launches, -gap)]
             for inst in leaving:
                 self._retire(inst)
             return 0, len(leaving)

@@ -9,6 +9,7 @@ and raises, never silently a user termination.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +40,20 @@ class Stop:
             raise TypeError(f"an instance ends with an EndCause, not {self.cause!r}")
 
 
+@functools.cache
+def volume_figures(v: Volume) -> tuple[str, float, float, float]:
+    """(type, size, provisioned IOPS, throughput) of a volume spec, defaults filled in."""
+    iops = v.iops if v.iops is not None else (GP3_BASE_IOPS if v.type == "gp3" else 0.0)
+    tput = v.throughput if v.throughput is not None else (GP3_BASE_THROUGHPUT if v.type == "gp3" else 0.0)
+    return v.type, v.size, iops, tput
+
+
+@functools.cache
+def stop_for(cause: EndCause, terminate: bool) -> Stop:
+    """The (immutable, shared) Stop for a cause."""
+    return Stop(cause, terminate)
+
+
 class Instance:
     """One instance: identity, placement, lifecycle state and its recorded history."""
 
@@ -58,6 +73,7 @@ class Instance:
         purchase_option: str,
         os: str,
         volume: Volume | None,
+        log: Callable[[InstanceInterval], None] | None = None,
     ):
         self.env = env
         self.recorder = recorder
@@ -73,8 +89,8 @@ class Instance:
         self.state = "none"
         self.since = env.now
         self.process: simpy.Process | None = None
-        self.listeners: list[Listener] = []
-        self._log = recorder.appender(InstanceInterval)
+        self.listeners: tuple[Listener, ...] = ()
+        self._log = log if log is not None else recorder.appender(InstanceInterval)
         self._volume_since: float | None = None
 
     @property
@@ -104,15 +120,9 @@ class Instance:
     def _release_volume(self) -> None:
         if self.volume is None or self._volume_since is None:
             return
-        v = self.volume
-        iops = v.iops if v.iops is not None else (GP3_BASE_IOPS if v.type == "gp3" else 0.0)
-        tput = v.throughput if v.throughput is not None else (GP3_BASE_THROUGHPUT if v.type == "gp3" else 0.0)
-        self.recorder.add(
-            VolumeInterval(
-                f"vol-{self.id.removeprefix('i-')}", self.id, v.type, v.size, iops, tput, self.az,
-                self._volume_since, self.env.now,
-            )
-        )
+        vtype, size, iops, tput = volume_figures(self.volume)
+        self.recorder.add(VolumeInterval(f"vol{self.id[1:]}", self.id, vtype, size, iops, tput,
+                                         self.az, self._volume_since, self.env.now))
         self._volume_since = None
 
     # ---------------------------------------------------------------- lifecycle
@@ -127,7 +137,7 @@ class Instance:
     def stop(self, cause: EndCause, terminate: bool = False) -> None:
         """End the running lifecycle now: an interrupt with a typed cause."""
         if self.process is not None and self.process.is_alive:
-            self.process.interrupt(Stop(cause, terminate))
+            self.process.interrupt(stop_for(cause, terminate))
 
     def _run(self, boot_time: float):
         if self._volume_since is None and self.volume is not None:
@@ -146,6 +156,7 @@ class Instance:
             self._enter("terminated" if stop.terminate else "stopped", stop.cause.value)
             if stop.terminate:
                 self._release_volume()
+            self.process = None  # a finished lifecycle keeps nothing alive
 
     def close(self) -> None:
         """Close the open interval at the end of the run (state unchanged, cause end_of_run)."""

@@ -3,13 +3,14 @@
 Everything here is a function of plain values (no SimPy): when a scheduled action fires
 (``action_times``, cron recurrences in UTC matched on a minute grid), what capacity it leaves
 (``apply_action``, AWS's clamping), which AZs new instances go to (``launch_azs``: the AZ with
-the fewest first) and which instances scale-in ends (``scale_in_victims``: from the AZ with
+the fewest first) and which instances scale-in ends (``scale_in_picks``: from the AZ with
 the most, newest first).  The fleet's SimPy process observes, calls these and acts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -151,28 +152,34 @@ def launch_azs(counts: dict[str, int], n: int) -> list[str]:
 
     `counts` maps every usable AZ, in the region's order, to its active instances.
     """
-    counts = dict(counts)
+    heap = [(c, order, az) for order, (az, c) in enumerate(counts.items())]
+    heapq.heapify(heap)
     out = []
     for _ in range(n):
-        az = min(counts, key=counts.__getitem__)  # the first of the least, in region order
-        counts[az] += 1
+        c, order, az = heap[0]
         out.append(az)
+        heapq.heapreplace(heap, (c + 1, order, az))
     return out
 
 
-def scale_in_victims(active: Sequence[tuple[str, int]], n: int) -> list[int]:
-    """Positions in `active` of the n instances scale-in ends.
+def scale_in_picks(stacks: dict[str, Sequence[int]], n: int) -> list[str]:
+    """The AZ of each of the n instances scale-in ends, in order.
 
-    `active` holds (AZ, launch number) per instance.  Each pick comes from the AZ with the
-    most instances (ties: the AZ holding the newest), newest launch first.
+    `stacks` holds each AZ's active instances' launch numbers, oldest first.  Each pick comes
+    from the AZ with the most instances (ties: the AZ holding the newest) and takes its newest
+    launch, so popping each named AZ's last instance in turn is the whole decision.
     """
-    by_az: dict[str, list[tuple[int, int]]] = {}
-    for pos, (az, launch) in enumerate(active):
-        by_az.setdefault(az, []).append((launch, pos))
-    for members in by_az.values():
-        members.sort()
+    heap = [(-len(st), -st[-1], az, len(st)) for az, st in stacks.items() if len(st)]
+    heapq.heapify(heap)
     out = []
-    for _ in range(min(n, len(active))):
-        az = max(by_az, key=lambda a: (len(by_az[a]), by_az[a][-1][0] if by_az[a] else -1))
-        out.append(by_az[az].pop()[1])
+    for _ in range(n):
+        if not heap:
+            break
+        _, _, az, left = heap[0]
+        out.append(az)
+        left -= 1
+        if left:
+            heapq.heapreplace(heap, (-left, -stacks[az][left - 1], az, left))
+        else:
+            heapq.heappop(heap)
     return out
