@@ -30,7 +30,6 @@ class EndCause(StrEnum):
     SPOT_RECLAIMED = "spot_reclaimed"
     END_OF_RUN = "end_of_run"
     # load-balancer target transitions
-    REGISTERED = "registered"
     HEALTHY = "healthy"
     DEREGISTERED = "deregistered"
     DRAINED = "drained"

@@ -6,6 +6,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# The suite's property tests draw the same examples on every run (CI must be deterministic);
+# `pytest --hypothesis-profile=explore` searches with fresh random examples instead.
+settings.register_profile("dcsim", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("dcsim")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

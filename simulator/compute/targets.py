@@ -90,11 +90,10 @@ class TargetGroup:
         """Register a running instance; it is in service after its health checks pass."""
         if inst.number in self.targets:
             return
-        target = _Target(inst, "initial", self.env.now)
-        self.targets[inst.number] = target
         check = self.lb.health_check
-        if check is None:
-            self._set(target, "healthy", EndCause.REGISTERED)
+        target = _Target(inst, "initial" if check is not None else "healthy", self.env.now)
+        self.targets[inst.number] = target
+        if check is None:  # in service at once: no initial stay
             self._join(inst)
         else:
             self.env.process(self._health_checks(target, check.interval * check.healthy_threshold))
@@ -137,16 +136,14 @@ class TargetGroup:
         if target.state == "healthy":
             self.queues.remove_instance(self._leave(inst))
         cause = EndCause.DRAINED if target.state == "draining" else EndCause.INSTANCE_LEFT
-        if now > target.since:
-            self._log(TargetInterval(self.name, inst.id, target.state, target.since, now,
-                                     cause.value))
+        self._log(TargetInterval(self.name, inst.id, target.state, target.since, now, cause.value))
         self._cut(inst.number, now)
 
     def _set(self, target: _Target, state: str, cause: EndCause) -> None:
+        # every stay is kept, even one of no length (healthy and deregistered at one instant)
         now = self.env.now
-        if now > target.since:  # a stay of no length (in service at registration) is not kept
-            self._log(TargetInterval(self.name, target.instance.id, target.state, target.since,
-                                     now, cause.value))
+        self._log(TargetInterval(self.name, target.instance.id, target.state, target.since, now,
+                                 cause.value))
         target.state, target.since = state, now
 
     def _join(self, inst: Instance) -> None:
