@@ -9,6 +9,7 @@ passed in (a named stream), never a global one.
 
 from __future__ import annotations
 
+import abc
 import math
 
 import numpy as np
@@ -39,11 +40,11 @@ def count(n) -> int:
     return int(n)
 
 
-class Distribution:
+class Distribution(abc.ABC):
     """A probability distribution of a non-negative quantity, in one base unit.
 
-    Subclasses provide ``mean`` and ``var`` (attributes or properties) and the methods that
-    raise NotImplementedError here; the rest follows.
+    Subclasses provide ``mean`` and ``var`` (attributes or properties) and the abstract
+    methods; the rest follows from them.
     """
 
     mean: float
@@ -56,26 +57,26 @@ class Distribution:
         """Squared coefficient of variation, var / mean² (0 for a constant, 1 exponential)."""
         return self.var / self.mean**2 if self.var > 0 else 0.0
 
+    @abc.abstractmethod
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """`n` independent draws from `rng`."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def cdf(self, x) -> np.ndarray:
         """P(X <= x)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def sf(self, x) -> np.ndarray:
         """Survival function P(X > x), computed directly (accurate where it is tiny)."""
-        raise NotImplementedError
 
     def logsf(self, x) -> np.ndarray:
         """log P(X > x) (-inf where nothing survives)."""
         with np.errstate(divide="ignore"):
             return np.log(self.sf(x))
 
+    @abc.abstractmethod
     def logpdf(self, x) -> np.ndarray:
         """Log of the probability density at x (-inf outside the support)."""
-        raise NotImplementedError
 
     def pdf(self, x) -> np.ndarray:
         """Probability density at x."""
@@ -87,13 +88,13 @@ class Distribution:
         with np.errstate(invalid="ignore"):
             return np.where(ls == -np.inf, np.inf, np.exp(lp - ls))
 
+    @abc.abstractmethod
     def ppf(self, q) -> np.ndarray:
         """Quantile function: the smallest x with P(X <= x) >= q (NaN outside [0, 1])."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def isf(self, s) -> np.ndarray:
         """Inverse survival function: x with P(X > x) = s, accurate for tiny s."""
-        raise NotImplementedError
 
     def sample_residual(self, rng: np.random.Generator, n: int, age) -> np.ndarray:
         """`n` draws of the residual life X - age given X > age (`age` scalar or length n).
