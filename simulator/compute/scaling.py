@@ -139,8 +139,14 @@ def schedule(actions: Sequence[ScheduledAction], start: dt.datetime,
     same = np.flatnonzero(np.diff(times) == 0)
     if len(same):
         j = same[0]
-        raise ValueError(f"scheduled actions {int(index[j])} and {int(index[j + 1])} both fire at "
-                         f"{times[j]:g} s; AWS rejects two actions at the same time")
+
+        def label(i: int) -> str:
+            return f"{i} ({actions[i].name})" if actions[i].name else str(i)
+
+        when = (start + dt.timedelta(seconds=float(times[j]))).isoformat().replace("+00:00", "Z")
+        raise ValueError(f"scheduled actions {label(int(index[j]))} and {label(int(index[j + 1]))} "
+                         f"both fire at {times[j]:g} s ({when}); AWS rejects two actions at the "
+                         "same time: move one of them")
     return list(zip(times.tolist(), index.tolist(), strict=True))
 
 
