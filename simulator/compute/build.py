@@ -23,7 +23,7 @@ def build(world) -> None:
     for name, spec in sc.fleets.items():
         world.fleets[name] = Fleet(
             world.env, world.recorder, world.streams, name, spec, world.catalog.get(spec.instance_type),
-            sc.region.azs, world.launch, sc.start, sc.horizon,
+            sc.region.azs, world.registry.launch, sc.start, sc.horizon,
         )
     out = sc.output
     expected = sum(expected_arrivals(s.arrivals, sc.horizon) for s in sc.services.values())

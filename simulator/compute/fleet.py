@@ -18,7 +18,7 @@ import numpy as np
 import simpy
 
 from simulator.compute.catalog import InstanceType
-from simulator.compute.instances import Instance
+from simulator.compute.instances import Instance, volume_figures
 from simulator.compute.scaling import Capacity, apply_action, launch_azs, scale_in_picks, schedule
 from simulator.distributions import build as build_distribution
 from simulator.engine.recorder import Recorder
@@ -80,6 +80,7 @@ class Fleet:
         self.azs = [spec.az] if spec.az is not None else list(azs)
         self._launch_instance = launch
         self.boot = BootTimes(spec.boot_time, streams, f"fleet.{name}.boot_time")
+        self.volume = volume_figures(spec.volume) if spec.volume is not None else None
         self.capacity = Capacity(spec.count, spec.min_size, spec.max_size)
         self.stacks: dict[str, list[Instance]] = {az: [] for az in self.azs}
         """Per AZ, the instances counting toward the desired capacity, in launch order."""
@@ -124,7 +125,10 @@ class Fleet:
     def _retire(self, inst: Instance) -> None:
         """Scale-in: deregister from the load balancer, terminate once drained."""
         tg = self.target_group
-        until = tg.deregister(inst) if tg is not None else self.env.now
+        if tg is None:
+            inst.stop(EndCause.SCALED_IN, terminate=True)
+            return
+        until = tg.deregister(inst)
         if until <= self.env.now:
             inst.stop(EndCause.SCALED_IN, terminate=True)
         else:

@@ -72,7 +72,7 @@ class Instance:
         az: str,
         purchase_option: str,
         os: str,
-        volume: Volume | None,
+        volume: Volume | tuple[str, float, float, float] | None,
         log: Callable[[InstanceInterval], None] | None = None,
     ):
         self.env = env
@@ -85,7 +85,8 @@ class Instance:
         self.az = az
         self.purchase_option = purchase_option
         self.os = os
-        self.volume = volume
+        self.volume = volume_figures(volume) if isinstance(volume, Volume) else volume
+        """(type, size, IOPS, throughput) of the root volume, or None."""
         self.state = "none"
         self.since = env.now
         self.process: simpy.Process | None = None
@@ -120,7 +121,7 @@ class Instance:
     def _release_volume(self) -> None:
         if self.volume is None or self._volume_since is None:
             return
-        vtype, size, iops, tput = volume_figures(self.volume)
+        vtype, size, iops, tput = self.volume
         self.recorder.add(VolumeInterval(f"vol{self.id[1:]}", self.id, vtype, size, iops, tput,
                                          self.az, self._volume_since, self.env.now))
         self._volume_since = None

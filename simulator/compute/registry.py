@@ -31,7 +31,7 @@ class InstanceRegistry:
         self._launches[fleet.name] = n + 1
         spec = fleet.spec
         inst = Instance(self.env, self.recorder, fleet.name, n, len(self.instances), fleet.type,
-                        az, spec.purchase_option, spec.os, spec.volume, self._log)
+                        az, spec.purchase_option, spec.os, fleet.volume, self._log)
         if fleet.target_group is not None:
             inst.listeners = (fleet.target_group.on_instance_change,)
         self.instances.append(inst)

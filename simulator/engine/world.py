@@ -29,7 +29,7 @@ from simulator.sections import sections
 
 Progress = Callable[[float, float], None]
 
-GC_THRESHOLD = 200_000
+GC_THRESHOLD = 1_000_000
 """Allocations between young-generation collections during a run (Python's default: 700)."""
 
 
