@@ -90,7 +90,11 @@ class TargetInterval(NamedTuple):
 
 
 class ScalingActivity(NamedTuple):
-    """A change of a fleet's capacity settings (desired, min, max) at time_s, and its cause."""
+    """A change of a fleet's capacity settings at time_s, what it launched and retired, and why.
+
+    `max_size` is -1 when the fleet has no maximum; `cause` is initial, run_window or
+    scheduled_action:<name or position>.
+    """
 
     TABLE = "scaling_activities"
     fleet: str

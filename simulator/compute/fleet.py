@@ -125,14 +125,11 @@ class Fleet:
     def _retire(self, inst: Instance) -> None:
         """Scale-in: deregister from the load balancer, terminate once drained."""
         tg = self.target_group
-        if tg is None:
-            inst.stop(EndCause.SCALED_IN, terminate=True)
-            return
-        until = tg.deregister(inst)
-        if until <= self.env.now:
-            inst.stop(EndCause.SCALED_IN, terminate=True)
-        else:
+        until = self.env.now if tg is None else tg.deregister(inst)
+        if until > self.env.now:
             self.env.process(self._terminate_at(inst, until))
+        else:
+            inst.stop(EndCause.SCALED_IN, terminate=True)
 
     def _terminate_at(self, inst: Instance, until: float):
         yield self.env.timeout(until - self.env.now)
