@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import numpy as np
 import simpy
 
 from simulator.compute.catalog import InstanceType
-from simulator.compute.instances import Instance, volume_figures
+from simulator.compute.instances import Instance, LaunchTemplate
 from simulator.compute.scaling import Capacity, apply_action, launch_azs, scale_in_picks, schedule
 from simulator.distributions import build as build_distribution
 from simulator.engine.recorder import Recorder
@@ -39,7 +38,7 @@ class BootTimes:
         self.fixed = float(spec) if isinstance(spec, int | float) else None
         self.dist = None if self.fixed is not None else build_distribution(spec)
         self.streams, self.stream = streams, stream
-        self._block, self._values = -1, np.empty(0)
+        self._block, self._values = (-1, -1), []
 
     def __call__(self, launch: int, start: int = 0) -> float:
         """Boot time of launch `launch` at its `start`-th start (0 = its launch)."""
@@ -48,8 +47,9 @@ class BootTimes:
         block = launch // BOOT_BLOCK
         if (block, start) != self._block:
             rng = self.streams.chunk(f"{self.stream}.{start}", block)
-            self._block, self._values = (block, start), self.dist.sample(rng, BOOT_BLOCK)
-        return float(self._values[launch % BOOT_BLOCK])
+            self._block = (block, start)
+            self._values = self.dist.sample(rng, BOOT_BLOCK).tolist()
+        return self._values[launch % BOOT_BLOCK]
 
 
 class _Launches:
@@ -63,7 +63,9 @@ class _Launches:
     def __len__(self) -> int:
         return len(self.stack)
 
-    def __getitem__(self, i: int) -> int:
+    def __getitem__(self, i: int | slice) -> int | list[int]:
+        if isinstance(i, slice):
+            return [inst.launch for inst in self.stack[i]]
         return self.stack[i].launch
 
 
@@ -80,7 +82,8 @@ class Fleet:
         self.azs = [spec.az] if spec.az is not None else list(azs)
         self._launch_instance = launch
         self.boot = BootTimes(spec.boot_time, streams, f"fleet.{name}.boot_time")
-        self.volume = volume_figures(spec.volume) if spec.volume is not None else None
+        self.template = LaunchTemplate.for_fleet(recorder, name, itype, spec.purchase_option,
+                                                 spec.os, spec.volume)
         self.capacity = Capacity(spec.count, spec.min_size, spec.max_size)
         self.stacks: dict[str, list[Instance]] = {az: [] for az in self.azs}
         """Per AZ, the instances counting toward the desired capacity, in launch order."""
@@ -108,11 +111,13 @@ class Fleet:
     def _reconcile(self) -> tuple[int, int]:
         gap = self.capacity.desired - sum(len(st) for st in self.stacks.values())
         if gap > 0:
-            for az in launch_azs({az: len(st) for az, st in self.stacks.items()}, gap):
-                inst = self._launch_instance(self, az)
-                inst.start(self.boot(inst.launch))
-                self.stacks[az].append(inst)
-                self.instances.append(inst)
+            launch, boot, stacks, keep = self._launch_instance, self.boot, self.stacks, \
+                self.instances.append
+            for az in launch_azs({az: len(st) for az, st in stacks.items()}, gap):
+                inst = launch(self, az)
+                inst.start(boot(inst.launch))
+                stacks[az].append(inst)
+                keep(inst)
             return gap, 0
         if gap < 0:
             launches = {az: _Launches(st) for az, st in self.stacks.items()}
@@ -125,11 +130,12 @@ class Fleet:
     def _retire(self, inst: Instance) -> None:
         """Scale-in: deregister from the load balancer, terminate once drained."""
         tg = self.target_group
-        until = self.env.now if tg is None else tg.deregister(inst)
-        if until > self.env.now:
-            self.env.process(self._terminate_at(inst, until))
-        else:
-            inst.stop(EndCause.SCALED_IN, terminate=True)
+        if tg is not None:
+            until = tg.deregister(inst)
+            if until > self.env.now:
+                self.env.process(self._terminate_at(inst, until))
+                return
+        inst.stop(EndCause.SCALED_IN, terminate=True)
 
     def _terminate_at(self, inst: Instance, until: float):
         yield self.env.timeout(until - self.env.now)

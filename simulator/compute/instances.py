@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import simpy
 
@@ -24,6 +24,7 @@ GP3_BASE_IOPS = 3000.0
 GP3_BASE_THROUGHPUT = 125.0 * 2**20
 
 _STARTED, _BOOTED = EndCause.STARTED.value, EndCause.BOOTED.value
+_END_OF_RUN = EndCause.END_OF_RUN.value
 
 Listener = Callable[["Instance", str, str], None]
 
@@ -34,10 +35,13 @@ class Stop:
 
     cause: EndCause
     terminate: bool = False
+    reason: str = field(init=False)
+    """The cause as recorded (its plain string value)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.cause, EndCause):
             raise TypeError(f"an instance ends with an EndCause, not {self.cause!r}")
+        object.__setattr__(self, "reason", self.cause.value)
 
 
 @functools.cache
@@ -54,45 +58,80 @@ def stop_for(cause: EndCause, terminate: bool) -> Stop:
     return Stop(cause, terminate)
 
 
+@dataclass(frozen=True, eq=False)
+class LaunchTemplate:
+    """What every instance a fleet launches shares: type, purchase option, OS, root volume.
+
+    Built once per fleet (as an EC2 launch template is), with the recorder's appenders of the
+    tables an instance writes, so launching one costs no look-ups.  Instances hand those
+    appenders plain tuples in the record's field order (see Recorder.appender).
+    """
+
+    fleet: str
+    type: InstanceType
+    purchase_option: str
+    os: str
+    volume: tuple[str, float, float, float] | None
+    """(type, size, IOPS, throughput) of the root volume (see volume_figures), or None."""
+    log: Callable[[tuple], None]
+    """Appends an InstanceInterval row (a plain tuple of its fields)."""
+    volume_log: Callable[[tuple], None]
+    """Appends a VolumeInterval row (a plain tuple of its fields)."""
+    id_prefix: str = field(init=False)
+    """``i-<fleet>-``: an instance's id is this and its launch number (four digits or more)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id_prefix", f"i-{self.fleet}-")
+
+    @classmethod
+    def for_fleet(cls, recorder: Recorder, fleet: str, itype: InstanceType,
+                  purchase_option: str, os: str, volume: Volume | None) -> LaunchTemplate:
+        return cls(fleet, itype, purchase_option, os,
+                   volume_figures(volume) if volume is not None else None,
+                   recorder.appender(InstanceInterval), recorder.appender(VolumeInterval))
+
+
 class Instance:
     """One instance: identity, placement, lifecycle state and its recorded history."""
 
-    __slots__ = ("env", "recorder", "id", "fleet", "launch", "number", "type", "az",
-                 "purchase_option", "os", "volume", "state", "since", "process", "listeners",
-                 "_log", "_volume_since")
+    __slots__ = ("env", "template", "id", "launch", "number", "type", "az", "state", "since",
+                 "process", "listeners", "_head", "_log", "_volume_since")
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        recorder: Recorder,
-        fleet: str,
-        launch: int,
-        number: int,
-        itype: InstanceType,
-        az: str,
-        purchase_option: str,
-        os: str,
-        volume: Volume | tuple[str, float, float, float] | None,
-        log: Callable[[InstanceInterval], None] | None = None,
-    ):
+    def __init__(self, env: simpy.Environment, template: LaunchTemplate, launch: int,
+                 number: int, az: str):
         self.env = env
-        self.recorder = recorder
-        self.id = f"i-{fleet}-{launch:04d}"
-        self.fleet = fleet
+        self.template = template
+        self.id = iid = template.id_prefix + str(launch).zfill(4)
         self.launch = launch  # the fleet's n-th launch, whatever else happens
         self.number = number  # position in the world's registry (launch order across fleets)
-        self.type = itype
+        self.type = template.type
         self.az = az
-        self.purchase_option = purchase_option
-        self.os = os
-        self.volume = volume_figures(volume) if isinstance(volume, Volume) else volume
-        """(type, size, IOPS, throughput) of the root volume, or None."""
         self.state = "none"
         self.since = env.now
         self.process: simpy.Process | None = None
         self.listeners: tuple[Listener, ...] = ()
-        self._log = log if log is not None else recorder.appender(InstanceInterval)
+        self._head = (iid, template.fleet, launch, template.type.name, az,
+                      template.purchase_option, template.os)
+        """The fields every InstanceInterval of this instance shares, in field order."""
+        self._log = template.log
         self._volume_since: float | None = None
+
+    @property
+    def fleet(self) -> str:
+        return self.template.fleet
+
+    @property
+    def purchase_option(self) -> str:
+        return self.template.purchase_option
+
+    @property
+    def os(self) -> str:
+        return self.template.os
+
+    @property
+    def volume(self) -> tuple[str, float, float, float] | None:
+        """(type, size, IOPS, throughput) of the root volume, or None."""
+        return self.template.volume
 
     @property
     def vcpus(self) -> int:
@@ -106,24 +145,23 @@ class Instance:
     # ---------------------------------------------------------------- state bookkeeping
 
     def _record(self, end: float, cause: str) -> None:
-        self._log(InstanceInterval(self.id, self.fleet, self.launch, self.type.name, self.az,
-                                   self.purchase_option, self.os, self.state, self.since, end,
-                                   cause))
+        self.template.log(self._head + (self.state, self.since, end, cause))
 
-    def _enter(self, state: str, cause: str) -> None:
-        old, now = self.state, self.env.now
+    def _enter(self, state: str, cause: str, now: float) -> None:
+        old = self.state
         if old != "none":
-            self._record(now, cause)
+            self._log(self._head + (old, self.since, now, cause))
         self.state, self.since = state, now
         for listener in self.listeners:
             listener(self, old, state)
 
-    def _release_volume(self) -> None:
-        if self.volume is None or self._volume_since is None:
+    def _release_volume(self, now: float) -> None:
+        volume = self.template.volume
+        if volume is None or self._volume_since is None:
             return
-        vtype, size, iops, tput = self.volume
-        self.recorder.add(VolumeInterval(f"vol{self.id[1:]}", self.id, vtype, size, iops, tput,
-                                         self.az, self._volume_since, self.env.now))
+        iid = self.id
+        self.template.volume_log(("vol" + iid[1:], iid, *volume, self.az, self._volume_since,
+                                  now))
         self._volume_since = None
 
     # ---------------------------------------------------------------- lifecycle
@@ -137,32 +175,37 @@ class Instance:
 
     def stop(self, cause: EndCause, terminate: bool = False) -> None:
         """End the running lifecycle now: an interrupt with a typed cause."""
-        if self.process is not None and self.process.is_alive:
-            self.process.interrupt(stop_for(cause, terminate))
+        process = self.process
+        if process is not None and process.is_alive:
+            process.interrupt(stop_for(cause, terminate))
 
     def _run(self, boot_time: float):
-        if self._volume_since is None and self.volume is not None:
-            self._volume_since = self.env.now
-        self._enter("pending", _STARTED)
+        env = self.env
+        now = env.now
+        if self._volume_since is None and self.template.volume is not None:
+            self._volume_since = now
+        self._enter("pending", _STARTED, now)
         try:
             if boot_time > 0:
-                yield self.env.timeout(boot_time)
-            self._enter("running", _BOOTED)
-            yield self.env.event()  # runs until interrupted
+                yield env.timeout(boot_time)
+            self._enter("running", _BOOTED, env.now)
+            yield env.event()  # runs until interrupted
         except simpy.Interrupt as intr:
             stop = intr.cause
             if not isinstance(stop, Stop):
                 raise TypeError(f"{self.id} was interrupted with {stop!r}; an instance ends only "
                                 "with a Stop(EndCause)") from None
-            self._enter("terminated" if stop.terminate else "stopped", stop.cause.value)
+            now = env.now
+            self._enter("terminated" if stop.terminate else "stopped", stop.reason, now)
             if stop.terminate:
-                self._release_volume()
+                self._release_volume(now)
             self.process = None  # a finished lifecycle keeps nothing alive
 
     def close(self) -> None:
         """Close the open interval at the end of the run (state unchanged, cause end_of_run)."""
         if self.state in ("none", "terminated"):
             return
-        self._record(self.env.now, EndCause.END_OF_RUN.value)
-        self.since = self.env.now
-        self._release_volume()
+        now = self.env.now
+        self._record(now, _END_OF_RUN)
+        self.since = now
+        self._release_volume(now)

@@ -12,7 +12,7 @@ import simpy
 
 from simulator.compute.instances import Instance
 from simulator.engine.recorder import Recorder
-from simulator.records import EndCause, InstanceInterval
+from simulator.records import EndCause
 
 
 class InstanceRegistry:
@@ -23,15 +23,12 @@ class InstanceRegistry:
         self.recorder = recorder
         self.instances: list[Instance] = []  # by number
         self._launches: dict[str, int] = {}
-        self._log = recorder.appender(InstanceInterval)
 
     def launch(self, fleet, az: str) -> Instance:
         """A new instance of `fleet` (a compute.fleet.Fleet) in `az`, not yet started."""
         n = self._launches.get(fleet.name, 0)
         self._launches[fleet.name] = n + 1
-        spec = fleet.spec
-        inst = Instance(self.env, self.recorder, fleet.name, n, len(self.instances), fleet.type,
-                        az, spec.purchase_option, spec.os, fleet.volume, self._log)
+        inst = Instance(self.env, fleet.template, n, len(self.instances), az)
         if fleet.target_group is not None:
             inst.listeners = (fleet.target_group.on_instance_change,)
         self.instances.append(inst)

@@ -10,7 +10,6 @@ the most, newest first).  The fleet's SimPy process observes, calls these and ac
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -156,36 +155,52 @@ def schedule(actions: Sequence[ScheduledAction], start: dt.datetime,
 def launch_azs(counts: dict[str, int], n: int) -> list[str]:
     """AZs of n new instances: each goes to the AZ with the fewest (ties: the earlier AZ).
 
-    `counts` maps every usable AZ, in the region's order, to its active instances.
+    `counts` maps every usable AZ, in the region's order, to its active instances.  One at a
+    time this is a heap of (count, order); here the k-th new instance takes the k-th smallest
+    free slot (level, order), level counting up from each AZ's count, which is the same
+    sequence computed in NumPy (the heap cost ~0.5 µs an instance on 10,000-instance actions).
     """
-    heap = [(c, order, az) for order, (az, c) in enumerate(counts.items())]
-    heapq.heapify(heap)
-    out = []
-    for _ in range(n):
-        c, order, az = heap[0]
-        out.append(az)
-        heapq.heapreplace(heap, (c + 1, order, az))
-    return out
+    names = list(counts)
+    if n <= 0 or not names:
+        return []
+    width = len(names)
+    have = np.fromiter(counts.values(), dtype=np.int64, count=width)
+    lo, hi = int(have.min()), int(have.min()) + n  # the n slots all lie below level hi
+    while lo < hi:  # the lowest level below which at least n slots lie
+        mid = (lo + hi) // 2
+        if np.maximum(mid - have, 0).sum() >= n:
+            hi = mid
+        else:
+            lo = mid + 1
+    slots = np.maximum(lo - have, 0)
+    az = np.repeat(np.arange(width), slots)
+    level = np.repeat(have, slots) + (np.arange(az.size) - np.repeat(np.cumsum(slots) - slots,
+                                                                     slots))
+    order = np.lexsort((az, level))[:n]
+    return [names[k] for k in az[order].tolist()]
 
 
 def scale_in_picks(stacks: dict[str, Sequence[int]], n: int) -> list[str]:
     """The AZ of each of the n instances scale-in ends, in order.
 
-    `stacks` holds each AZ's active instances' launch numbers, oldest first.  Each pick comes
-    from the AZ with the most instances (ties: the AZ holding the newest) and takes its newest
-    launch, so popping each named AZ's last instance in turn is the whole decision.
+    `stacks` holds each AZ's active instances' launch numbers (unique within a fleet), oldest
+    first.  Each pick comes from the AZ with the most instances (ties: the AZ holding the
+    newest) and takes its newest launch, so popping each named AZ's last instance in turn is
+    the whole decision.  One at a time this is a heap of (-size, -newest launch); here every
+    instance that could be picked gets that key at the moment it would be on top, and the n
+    smallest keys in order are the picks.
     """
-    heap = [(-len(st), -st[-1], az, len(st)) for az, st in stacks.items() if len(st)]
-    heapq.heapify(heap)
-    out = []
-    for _ in range(n):
-        if not heap:
-            break
-        _, _, az, left = heap[0]
-        out.append(az)
-        left -= 1
-        if left:
-            heapq.heapreplace(heap, (-left, -stacks[az][left - 1], az, left))
-        else:
-            heapq.heappop(heap)
-    return out
+    names, azs, sizes, launches = list(stacks), [], [], []
+    for k, stack in enumerate(stacks.values()):
+        size = len(stack)
+        take = min(n, size)
+        if take <= 0:
+            continue
+        azs.append(np.full(take, k))
+        sizes.append(np.arange(size, size - take, -1))
+        launches.append(np.asarray(stack[size - take:], dtype=np.int64)[::-1])
+    if not azs:
+        return []
+    az = np.concatenate(azs)
+    order = np.lexsort((-np.concatenate(launches), -np.concatenate(sizes)))[:n]
+    return [names[k] for k in az[order].tolist()]

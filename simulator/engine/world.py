@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import gc
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import simpy
-from simpy.core import URGENT, EmptySchedule, StopSimulation
+from simpy.core import URGENT, BoundClass, EmptySchedule, StopSimulation
 
 from simulator.billing.pricebook import PriceBook, load_pricebook
 from simulator.compute.catalog import Catalog, load_catalog
@@ -33,12 +34,41 @@ GC_THRESHOLD = 1_000_000
 """Allocations between young-generation collections during a run (Python's default: 700)."""
 
 
+@contextmanager
+def rare_collections() -> Iterator[None]:
+    """Freeze the cyclic collector on what exists and collect rarely until the block ends.
+
+    A run keeps almost everything it creates alive (records, instances), so frequent
+    collections only re-walk a growing heap: they were over half the time of a
+    100,000-instance lifecycle.  Reference counting still frees everything as usual.  At the
+    end, what the block made is frozen too, so it joins the oldest generation with the rest
+    instead of being walked by the young collection the restored threshold would start at
+    once; cyclic garbage it left is collected at the next full collection.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment whose run loop also counts the events it processes."""
 
     def __init__(self, initial_time: float = 0.0):
         super().__init__(initial_time)
         self.events = 0
+        # SimPy binds its factories (timeout, event, process, ...) to the environment once,
+        # but only those in the class's own __dict__: a subclass would build a bound method on
+        # every env.timeout(...) call.  Bind the inherited ones too.
+        for klass in type(self).__mro__:
+            for name, attr in vars(klass).items():
+                if type(attr) is BoundClass and name not in self.__dict__:
+                    setattr(self, name, getattr(self, name))
 
     def run(self, until: float | None = None) -> None:  # type: ignore[override]
         """Process events up to `until` (exclusive of events scheduled at `until`), counting them.
@@ -141,18 +171,9 @@ class World:
                 observe(now)
 
     def run(self, progress: Progress | None = None, steps: int = 100) -> None:
-        """Run the event loop to the horizon, then close every open interval.
-
-        During the run Python's cyclic garbage collector is frozen on what exists already and
-        runs rarely: a run keeps almost everything it creates (records, instances) alive, so
-        frequent collections only re-walk a growing heap (they were over half the time of a
-        100,000-instance lifecycle).  Reference counting still frees everything as usual.
-        """
+        """Run the event loop to the horizon, then close every open interval (see rare_collections)."""
         horizon = self.scenario.horizon
-        threshold = gc.get_threshold()
-        gc.freeze()
-        gc.set_threshold(GC_THRESHOLD, *threshold[1:])
-        try:
+        with rare_collections():
             if progress is None:
                 self.env.run(until=horizon)
             else:
@@ -160,9 +181,6 @@ class World:
                     self.env.run(until=horizon * i / steps)
                     progress(self.env.now, horizon)
             self._finish()
-        finally:
-            gc.set_threshold(*threshold)
-            gc.unfreeze()
 
     def _finish(self) -> None:
         if self._finished:
@@ -179,7 +197,8 @@ class World:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The run's tables as DataFrames (one per declared record type, plus derived frames)."""
-        tables = self.recorder.tables()
-        for hook in self.table_hooks:
-            hook(tables)
+        with rare_collections():  # as in run(): building tables allocates, and frees nothing cyclic
+            tables = self.recorder.tables()
+            for hook in self.table_hooks:
+                hook(tables)
         return tables
