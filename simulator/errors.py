@@ -6,15 +6,38 @@ Every loader (scenario, sweep, price book, catalog, trace) raises ``InputError``
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
 _MISSING = object()
 
 
+MAX_SHOWN = 80
+"""Characters of a value, or of a path, an error message shows at most."""
+MAX_PROBLEMS = 20
+"""Problems an error lists at most (the rest are counted)."""
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple = 2, 4, 4, 4
+_REPR.maxstring = _REPR.maxother = MAX_SHOWN
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."
+
+
 def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    """A bounded rendering of a value: never walks or prints more than a prefix of it, so a
+    huge or deeply shared value (a YAML alias bomb) costs nothing to name."""
+    if isinstance(value, str):
+        return _bounded(repr(value[:MAX_SHOWN]))
+    if isinstance(value, int | float | bool) or value is None:
+        try:
+            return _bounded(str(value))
+        except ValueError:  # an int too long to convert to text
+            return "a number too long to show"
+    return _bounded(_REPR.repr(value))
 
 
 @dataclass(frozen=True)
@@ -26,7 +49,7 @@ class Problem:
     value: Any = field(default=_MISSING)
 
     def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
+        where = f"{_bounded(self.path)}: " if self.path else ""
         got = "" if self.value is _MISSING else f" (got {_show(self.value)})"
         return f"{where}{self.message}{got}"
 
@@ -44,7 +67,9 @@ class InputError(Exception):
         if len(self.problems) == 1:
             return f"{head}{self.problems[0]}"
         lines = [f"{head}{len(self.problems)} problems:"]
-        lines += [f"  {p}" for p in self.problems]
+        lines += [f"  {p}" for p in self.problems[:MAX_PROBLEMS]]
+        if len(self.problems) > MAX_PROBLEMS:
+            lines.append(f"  ... and {len(self.problems) - MAX_PROBLEMS} more")
         return "\n".join(lines)
 
 

@@ -2,7 +2,8 @@
 
 Each writer writes to a temporary file in the destination folder, flushes and fsyncs it, then
 renames it over the destination, so a run or sweep killed midway never leaves a half-written
-file that a later resume would mistake for a finished one.
+file that a later resume would mistake for a finished one.  Files get the permissions the
+process umask allows (0666 & ~umask), like any file a program creates, not mkstemp's 0600.
 """
 
 from __future__ import annotations
@@ -18,12 +19,27 @@ from typing import IO, Any
 import pandas as pd
 
 
+def umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux /proc)."""
+    try:
+        with open("/proc/self/status", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path: Path, mode: str, write: Callable[[IO[Any]], None]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode) as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~umask())
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())

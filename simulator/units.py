@@ -98,9 +98,13 @@ def _plain_number(value: object, what: str, example: str) -> float | None:
     if isinstance(value, bool):
         raise UnitError(f"expected {what} such as {example!r}, not a boolean")
     if isinstance(value, int | float):
-        x = float(value)
-        if math.isnan(x):
-            raise UnitError(f"expected {what} such as {example!r}, not NaN")
+        try:
+            x = float(value)
+        except OverflowError:  # an integer beyond any float
+            x = math.inf
+        if not math.isfinite(x):
+            raise UnitError(f"expected {what} such as {example!r}, a finite number, "
+                            f"not {value!r}"[:200])
         return x
     if not isinstance(value, str):
         raise UnitError(f"expected {what} such as {example!r}")
@@ -227,9 +231,13 @@ def parse_annual_rate(value: object) -> PerSecond:
 def _validator(parse):
     def check(value: object) -> float:
         try:
-            return parse(value)
+            x = parse(value)
         except UnitError as exc:
             raise ValueError(str(exc)) from None
+        if not math.isfinite(x):  # e.g. "1e400 GiB": finite text, infinite quantity
+            raise ValueError("the quantity is too large to be a finite number; write a value "
+                             "within the field's range")
+        return x
 
     check.__qualname__ = parse.__name__  # lets the reference generator name the unit
     return BeforeValidator(check)

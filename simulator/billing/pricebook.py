@@ -59,12 +59,13 @@ from simulator.billing.fields import (
 )
 from simulator.errors import InputError, Problem
 from simulator.inputs import load_yaml, validation_problems
+from simulator.scenario.base import SPEC_CONFIG
 
 DEFAULT_BOOK = "aws-us-east-1"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = SPEC_CONFIG
 
 
 class Source(_Model):

@@ -16,6 +16,7 @@ row 1) and the column.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import functools
 import io
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulator.errors import InputError, Problem
+from simulator.limits import MAX_GPUS, MAX_MEMORY_GIB, MAX_VCPUS
 from simulator.units import GIB, HOUR, Bytes
 
 if TYPE_CHECKING:
@@ -119,11 +121,24 @@ class Catalog:
         return sorted(found, key=lambda t: (t.family, t.vcpus, t.name))
 
 
-def _whole(text: str, minimum: int) -> int:
-    value = int(text.strip())
-    if value < minimum:
+def _whole(text: str, low: int, high: int) -> int:
+    text = text.strip()
+    if len(text) > 12:
+        raise ValueError
+    value = int(text)
+    if not low <= value <= high:
         raise ValueError
     return value
+
+
+def _real_date(text: str) -> bool:
+    if not _DATE.match(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _row_type(row: dict[str, str], where: str, problems: list[Problem]) -> InstanceType | None:
@@ -143,23 +158,23 @@ def _row_type(row: dict[str, str], where: str, problems: list[Problem]) -> Insta
         if size != name.split(".", 1)[1]:
             bad("size", f"must be the part of the name after the dot ({name.split('.', 1)[1]!r})")
     numbers: dict[str, float] = {}
-    for column, minimum, what in (("vcpus", 1, "positive"), ("gpus", 0, "non-negative")):
+    for column, low, high in (("vcpus", 1, MAX_VCPUS), ("gpus", 0, MAX_GPUS)):
         try:
-            numbers[column] = _whole(text[column], minimum)
+            numbers[column] = _whole(text[column], low, high)
         except ValueError:
-            bad(column, f"must be a {what} whole number")
+            bad(column, f"must be a whole number from {low} to {high}")
     try:
         numbers["memory_gib"] = float(text["memory_gib"])
-        if not numbers["memory_gib"] > 0 or numbers["memory_gib"] == float("inf"):
+        if not 0 < numbers["memory_gib"] <= MAX_MEMORY_GIB:
             raise ValueError
     except ValueError:
-        bad("memory_gib", "must be a positive number of GiB")
+        bad("memory_gib", f"must be a number of GiB above 0 and at most {MAX_MEMORY_GIB:g}")
     if text["arch"] not in ARCHES:
         bad("arch", f"must be one of {', '.join(ARCHES)}")
     if not text["source"]:
         bad("source", "must say where the row's numbers come from")
-    if not _DATE.match(text["date"]):
-        bad("date", "must be a date YYYY-MM-DD")
+    if not _real_date(text["date"]):
+        bad("date", "must be a real date written YYYY-MM-DD")
     if len(problems) > before:
         return None
     return InstanceType(
@@ -178,6 +193,14 @@ def _row_type(row: dict[str, str], where: str, problems: list[Problem]) -> Insta
 @functools.lru_cache(maxsize=32)
 def parse_catalog(text: str, source: str) -> Catalog:
     """Build a catalog from CSV text; source names the file in error messages."""
+    try:
+        return _parse_catalog(text, source)
+    except csv.Error as exc:
+        raise InputError(source, [Problem("", f"not a readable CSV file ({exc}); each field must "
+                                          "be a short value")]) from None
+
+
+def _parse_catalog(text: str, source: str) -> Catalog:
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     problems = [Problem("header", f"missing column {c!r}") for c in COLUMNS if c not in header]

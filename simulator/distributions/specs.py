@@ -13,10 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 
-from annotated_types import Ge, Gt, MinLen
+from annotated_types import Ge, Gt, Le, MinLen
 from pydantic import AllowInfNan, ValidationInfo, field_validator, model_validator
 
 from simulator.distributions.files import read_column
+from simulator.limits import MAX_CV, SHAPE_RANGE
 from simulator.scenario.base import Spec
 
 Q = TypeVar("Q")
@@ -28,6 +29,8 @@ C = TypeVar("C")
 
 FINITE = AllowInfNan(False)
 PositiveFloat = Annotated[float, Gt(0), FINITE]
+CV = Annotated[float, Gt(0), Le(MAX_CV), FINITE]
+Shape = Annotated[float, Ge(SHAPE_RANGE[0]), Le(SHAPE_RANGE[1]), FINITE]
 
 
 class ExponentialSpec(Spec, Generic[Q]):
@@ -52,7 +55,7 @@ class LogNormalSpec(Spec, Generic[Q]):
     dist: Literal["lognormal"]
     mean: Annotated[Q, Gt(0), FINITE]
     """Mean, e.g. "40 ms" or "64 KiB"."""
-    cv: PositiveFloat
+    cv: CV
     """Coefficient of variation (standard deviation / mean), e.g. 1.5."""
 
 
@@ -60,7 +63,7 @@ class WeibullSpec(Spec, Generic[Q]):
     """Weibull distributed, given by its shape and either its scale or its mean."""
 
     dist: Literal["weibull"]
-    shape: PositiveFloat
+    shape: Shape
     """Shape k: below 1 the hazard falls with age (infant mortality), above 1 it rises (wear-out)."""
     scale: Annotated[Q, Gt(0), FINITE] | None = None
     """Scale λ (the 63rd percentile), e.g. "5 y"; give this or `mean`."""
@@ -79,13 +82,13 @@ class GammaSpec(Spec, Generic[Q]):
     """Gamma distributed, given by `shape` and `scale` or by `mean` and `cv`."""
 
     dist: Literal["gamma"]
-    shape: PositiveFloat | None = None
+    shape: Shape | None = None
     """Shape k (1 is exponential); with `scale`."""
     scale: Annotated[Q, Gt(0), FINITE] | None = None
     """Scale θ, e.g. "10 ms"; with `shape` (mean k θ)."""
     mean: Annotated[Q, Gt(0), FINITE] | None = None
     """Mean, e.g. "40 ms"; with `cv`."""
-    cv: PositiveFloat | None = None
+    cv: CV | None = None
     """Coefficient of variation (1 / sqrt(k)); with `mean`."""
 
     @model_validator(mode="after")

@@ -3,7 +3,7 @@
 - ``LocalExecutor``: a process pool on this machine (``--jobs N``; 1 runs in-process).  A
   worker that dies (killed, out of memory) breaks the pool; the executor starts a new pool and
   resubmits only the runs whose results have not come back, so no finished run is lost or run
-  twice.
+  twice.  Workers end when the sweep's process ends, however it ends (``_watch_parent``).
 - ``DaskExecutor``: a Dask distributed cluster (``--scheduler tcp://HOST:8786``) or a
   LocalCluster it starts itself; Dask reschedules the tasks of lost workers.
 
@@ -13,6 +13,10 @@ atomically as it arrives.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -49,7 +53,8 @@ class LocalExecutor:
             return
         pending = list(items)
         while pending:
-            pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(pending)))
+            pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(pending)),
+                                       initializer=_watch_parent, initargs=(os.getpid(),))
             futures = {pool.submit(fn, item): item for item in pending}
             broken = False
             try:
@@ -78,6 +83,30 @@ class LocalExecutor:
 
     def close(self) -> None:
         pass
+
+
+def _watch_parent(parent: int, poll_s: float = 0.5) -> None:
+    """Worker initializer: end this worker when the process that started it ends (even by
+    SIGKILL, which runs no clean-up), so no orphan keeps computing.  On Linux the kernel sends
+    SIGKILL at the parent's death (PR_SET_PDEATHSIG); elsewhere a daemon thread polls the parent."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the worker got here
+        os._exit(1)
+
+    def poll() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=poll, name="dcsim-parent-watch", daemon=True).start()
 
 
 class DaskExecutor:

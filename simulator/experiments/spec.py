@@ -5,7 +5,11 @@ Cartesian product of the `axes` (each a dotted path with a list of values) and o
 `zip` axes (equal-length lists that vary together), times `replications`.  Replication r uses
 the same seed in every cell (common random numbers), so differences between cells are paired.
 Every cell is validated before any run starts: an unknown path or a wrong type fails at once,
-naming the axis.
+naming the axis.  `seed` cannot be an axis: replications are the sweep's seeds.
+
+Each run carries a fingerprint of what it computes: the resolved scenario, its seed, a hash of
+the contents of every file the scenario reads (see ``input_files``) and the dcsim version.  A
+resume reuses a finished run only if its fingerprint is unchanged (``rerun_reason`` says why not).
 """
 
 from __future__ import annotations
@@ -14,14 +18,22 @@ import difflib
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass
+import math
+import os
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from simulator import __version__
+from simulator.billing.pricebook import builtin_pricebooks
+from simulator.compute.catalog import BUILTIN as BUILTIN_CATALOG
 from simulator.engine.streams import stream_seed
 from simulator.errors import InputError, Problem
+from simulator.limits import MAX_CELLS, MAX_REPLICATIONS, MAX_RUNS, MAX_SEED
+from simulator.scenario.base import SPEC_CONFIG
 from simulator.scenario.loader import (
     apply_overrides,
     parse_overrides,
@@ -38,7 +50,7 @@ Metric = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.]+$")]
 class Constraint(BaseModel):
     """A bound on a metric: the cell's mean must satisfy `metric op value`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = SPEC_CONFIG
     metric: Metric
     """Summary metric as a dotted path, e.g. latency.slo_violation_fraction."""
     op: Literal["<=", ">="] = "<="
@@ -50,7 +62,7 @@ class Constraint(BaseModel):
 class Goal(BaseModel):
     """What the sweep is looking for: the cell minimizing a metric subject to constraints."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = SPEC_CONFIG
     minimize: Metric = "cost.total_usd"
     """The metric to minimize, e.g. cost.total_usd."""
     subject_to: list[Constraint] = []
@@ -60,7 +72,7 @@ class Goal(BaseModel):
 class SweepSpec(BaseModel):
     """A sweep file: base scenario, axes, replications, seed and the comparison it serves."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = SPEC_CONFIG
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     """Short name; the results folder."""
     description: str = ""
@@ -73,9 +85,9 @@ class SweepSpec(BaseModel):
     """Cartesian axes: dotted path -> list of values."""
     zip: list[dict[str, Annotated[list[Any], Field(min_length=1)]]] = []
     """Groups of axes that vary together (equal-length lists); each group is one product axis."""
-    replications: Annotated[int, Field(ge=1)] = 1
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 1
     """Runs per cell, each with its own seed (the same seeds in every cell)."""
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     """Master seed from which replication seeds are derived."""
     baseline: dict[str, Any] | None = None
     """Axis values of the reference cell for paired differences (default: the first cell)."""
@@ -113,12 +125,102 @@ class RunSpec:
     seed: int
     params: dict[str, Any]
     scenario: dict[str, Any]  # the resolved scenario in base units (JSON-ready)
+    inputs: dict[str, str] = field(default_factory=dict)  # dotted path -> content hash
+    version: str = __version__
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        """What the run computes, part by part, so a resume can say which part changed."""
+        return {"scenario": _hash_text(json.dumps(self.scenario, sort_keys=True)), "seed": self.seed,
+                "inputs": dict(sorted(self.inputs.items())), "version": self.version}
 
     @property
     def digest(self) -> str:
-        """Fingerprint of what the run computes (scenario and seed) for safe resumes."""
-        text = json.dumps({"scenario": self.scenario, "seed": self.seed}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        """One hash of the fingerprint: a finished run is reused only if this is unchanged."""
+        return _hash_text(json.dumps(self.fingerprint, sort_keys=True))[:16]
+
+
+def _hash_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_INPUT_NAMES = {"pricebook": "price book", "catalog": "catalog"}
+
+
+def input_name(path: str) -> str:
+    """How a rerun reason names an input file: its kind for known fields, else its field path."""
+    return _INPUT_NAMES.get(path, f"file at {path}")
+
+
+def input_files(scenario: dict[str, Any]) -> dict[str, Any]:
+    """Every file a resolved scenario reads, by dotted path: each string value naming an existing
+    file (loaders resolve file references to absolute paths, so later inputs such as traces and
+    plans are found without a list here), and the builtin price book or catalog it uses."""
+    found: dict[str, Any] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}.{i}")
+        elif isinstance(node, str) and ("/" in node or os.sep in node) and len(node) < 4096:
+            try:
+                if Path(node).is_file():
+                    found[path] = Path(node)
+            except OSError:
+                pass
+
+    walk(scenario, "")
+    book = scenario.get("pricebook")
+    if isinstance(book, str) and "pricebook" not in found and book in builtin_pricebooks():
+        found["pricebook"] = resources.files("simulator.billing").joinpath("data", f"{book}.yaml")
+    if scenario.get("catalog") is None:
+        found["catalog"] = resources.files("simulator.compute").joinpath("data", BUILTIN_CATALOG)
+    return found
+
+
+def input_hashes(scenario: dict[str, Any], cache: dict[str, str] | None = None) -> dict[str, str]:
+    """Content hash (sha256) of every file the scenario reads, by dotted path (see input_files)."""
+    cache = {} if cache is None else cache
+    out = {}
+    for path, file in input_files(scenario).items():
+        key = str(file)
+        if key not in cache:
+            try:
+                cache[key] = hashlib.sha256(file.read_bytes()).hexdigest()
+            except OSError as exc:
+                cache[key] = f"unreadable: {exc.strerror or exc}"
+        out[path] = cache[key]
+    return out
+
+
+def rerun_reason(record: dict[str, Any], spec: RunSpec) -> str | None:
+    """Why a finished run's record cannot be reused for `spec` (None: it can)."""
+    if record.get("error"):
+        return "failed before"
+    if record.get("digest") == spec.digest:
+        return None
+    old, new = record.get("fingerprint"), spec.fingerprint
+    if not isinstance(old, dict):
+        return "recorded without an input fingerprint (older dcsim)"
+    reasons = []
+    if old.get("version") != new["version"]:
+        reasons.append(f"dcsim version changed ({old.get('version')} -> {new['version']})")
+    if old.get("scenario") != new["scenario"]:
+        reasons.append("scenario changed")
+    if old.get("seed") != new["seed"]:
+        reasons.append("seed changed")
+    before, now = old.get("inputs") or {}, new["inputs"]
+    for path in sorted(set(before) | set(now)):
+        if path not in before:
+            reasons.append(f"{input_name(path)} added")
+        elif path not in now:
+            reasons.append(f"{input_name(path)} no longer read")
+        elif before[path] != now[path]:
+            reasons.append(f"{input_name(path)} contents changed")
+    return "; ".join(reasons) or "fingerprint changed"
 
 
 def replication_seed(seed: int, replication: int) -> int:
@@ -143,14 +245,15 @@ class Sweep:
 
     def runs(self) -> list[RunSpec]:
         """Every run: cells × replications, replication r with the same seed in every cell."""
-        out = []
+        out, cache = [], {}
         for cell in self.cells:
             data = cell.scenario.model_dump(mode="json")
+            inputs = input_hashes(data, cache)
             for r in range(self.spec.replications):
                 out.append(
                     RunSpec(
                         f"c{cell.index:04d}-r{r:03d}", cell.index, r,
-                        replication_seed(self.spec.seed, r), cell.params, data,
+                        replication_seed(self.spec.seed, r), cell.params, data, inputs,
                     )
                 )
         return out
@@ -184,6 +287,8 @@ def _points(spec: SweepSpec) -> list[dict[str, Any]]:
 def expand(spec: SweepSpec, base_data: dict[str, Any], base_dir: Path, source: str,
            base_test: bool = False) -> Sweep:
     """Validate every cell of the sweep; all problems are raised before any run."""
+    if problems := seed_problems(spec) + size_problems(spec):
+        raise InputError(source, problems)
     if base_test and isinstance(base_data.get("test"), dict):
         base_data = apply_overrides(base_data, base_data["test"], f"{spec.base} (test block)")
     common = apply_overrides(base_data, parse_overrides(spec.set), f"{source}: set")
@@ -207,6 +312,35 @@ def expand(spec: SweepSpec, base_data: dict[str, Any], base_dir: Path, source: s
     if problems:
         raise InputError(source, problems)
     return Sweep(spec, source, tuple(cells))
+
+
+def size_problems(spec: SweepSpec) -> list[Problem]:
+    """A grid with more than MAX_CELLS cells or MAX_RUNS runs, refused before it is built."""
+    cells = math.prod(len(v) for v in spec.axes.values())
+    cells *= math.prod(len(next(iter(g.values()))) for g in spec.zip if g)
+    sizes = ", ".join([f"{k}: {len(v)}" for k, v in spec.axes.items()] +
+                      [f"zip.{i}: {len(next(iter(g.values())))}" for i, g in enumerate(spec.zip) if g])
+    if cells > MAX_CELLS:
+        return [Problem("axes", f"the grid has {cells:,} cells ({sizes}), more than the "
+                        f"{MAX_CELLS:,} a sweep may have; use fewer values per axis, or `zip` "
+                        "axes that vary together")]
+    if cells * spec.replications > MAX_RUNS:
+        return [Problem("replications", f"{cells:,} cells x {spec.replications:,} replications "
+                        f"is {cells * spec.replications:,} runs, more than the {MAX_RUNS:,} a "
+                        "sweep may have; use fewer replications or cells", spec.replications)]
+    return []
+
+
+def seed_problems(spec: SweepSpec) -> list[Problem]:
+    """A `seed` axis (or a `set: {seed: ...}`) would be silently ignored: runs take their seeds
+    from the replications.  Each one is an error that says so."""
+    fix = ("the seed cannot vary by cell: use `replications: N` (each replication has its own "
+           "seed, the same in every cell) and the sweep's top-level `seed:` for the master seed")
+    out = [Problem("axes.seed", fix, spec.axes["seed"])] if "seed" in spec.axes else []
+    out += [Problem(f"zip.{i}.seed", fix, group["seed"]) for i, group in enumerate(spec.zip) if "seed" in group]
+    if "seed" in spec.set:
+        out.append(Problem("set.seed", fix, spec.set["seed"]))
+    return out
 
 
 def baseline_problems(spec: SweepSpec, cells: list[Cell]) -> list[Problem]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,27 @@ def _numeric_columns(table: Table) -> list[bool]:
     return flags
 
 
+_MD_SPECIAL = re.compile(r"[\\`]|\](?=[(\[:])|\*(?=\S)|(?<![A-Za-z0-9])_(?=\S)")
+"""Characters that could start markup: backslash, code, the ``](`` of a link, and ``*``/``_``
+that could open emphasis (a trailing ``*`` marker, ``[-1, +5]`` or ``api_v2`` cannot)."""
+
+
+def _md_inline(text: object) -> str:
+    """Plain text made inert inside a Markdown line: no HTML (``<``, ``>``, ``&`` become
+    entities), no links, code spans or emphasis from user strings such as a service named
+    ``<script>``."""
+    out = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), str(text))
+    return out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_text(text: object) -> str:
+    """Plain text made inert as a Markdown block: inline escapes, and no line may start a
+    heading, quote or list."""
+    return re.sub(r"^(\s*)([#>+-])", r"\1\\\2", _md_inline(text), flags=re.MULTILINE)
+
+
 def _md_cell(text: object) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return _md_inline(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _md_table(table: Table) -> list[str]:
@@ -117,21 +137,23 @@ def _md_table(table: Table) -> list[str]:
 
 def to_markdown(doc: Document) -> str:
     """Render the document as GitHub-flavoured Markdown."""
-    out: list[str] = [f"# {doc.title}", ""]
+    out: list[str] = [f"# {_md_text(doc.title)}", ""]
     for block in doc.blocks:
         if isinstance(block, Heading):
-            out += ["#" * max(1, min(block.level, 6)) + " " + block.text, ""]
+            out += ["#" * max(1, min(block.level, 6)) + " " + _md_cell(block.text), ""]
         elif isinstance(block, Paragraph):
-            out += [block.text, ""]
+            out += [_md_text(block.text), ""]
         elif isinstance(block, Note):
-            out += [f"> **Warning:** {block.text}" if block.warning else f"*{block.text}*", ""]
+            text = _md_cell(block.text)
+            out += [f"> **Warning:** {text}" if block.warning else f"*{text}*", ""]
         elif isinstance(block, Table):
             out += _md_table(block) + [""]
         elif isinstance(block, Image):
-            out += [f"![{block.alt}]({block.src})", ""]
+            out += [f"![{_md_cell(block.alt)}]({quote(block.src, safe='/')})", ""]
         elif isinstance(block, Code):
-            fence = "````" if "```" in block.text else "```"
-            out += [f"**{block.summary}**", "", fence + block.lang, block.text.rstrip("\n"),
+            longest = max((len(m) for m in re.findall(r"`+", block.text)), default=0)
+            fence = "`" * max(3, longest + 1)
+            out += [f"**{_md_cell(block.summary)}**", "", fence + block.lang, block.text.rstrip("\n"),
                     fence, ""]
     return "\n".join(out).rstrip("\n") + "\n"
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from simulator.limits import MAX_HORIZON, MAX_RATE
 from simulator.scenario.base import Spec
 from simulator.units import Duration, Rate
 
@@ -14,7 +15,7 @@ class PoissonArrivals(Spec):
     """Poisson arrivals at a constant rate (exponential inter-arrival times)."""
 
     process: Literal["poisson"]
-    rate: Annotated[Rate, Field(gt=0)]
+    rate: Annotated[Rate, Field(gt=0, le=MAX_RATE)]
     """Mean arrival rate, e.g. "600/s"."""
 
 
@@ -22,16 +23,16 @@ class ConstantArrivals(Spec):
     """Deterministic arrivals, evenly spaced at 1/rate, the first at time 0."""
 
     process: Literal["constant"]
-    rate: Annotated[Rate, Field(gt=0)]
+    rate: Annotated[Rate, Field(gt=0, le=MAX_RATE)]
     """Arrival rate, e.g. "100/s"."""
 
 
 class RateStep(Spec):
     """From time `at` on (until the next step), arrivals come at `rate`."""
 
-    at: Annotated[Duration, Field(ge=0)]
+    at: Annotated[Duration, Field(ge=0, le=MAX_HORIZON)]
     """Start of this step, e.g. "30 min"."""
-    rate: Annotated[Rate, Field(ge=0)]
+    rate: Annotated[Rate, Field(ge=0, le=MAX_RATE)]
     """Arrival rate during this step, e.g. "600/s"; 0 for a quiet period."""
 
 
@@ -45,7 +46,7 @@ class PiecewiseArrivals(Spec):
     process: Literal["piecewise"]
     steps: Annotated[list[RateStep], Field(min_length=1)]
     """Rate steps in increasing `at` order; the first must start at 0."""
-    period: Annotated[Duration, Field(gt=0)] | None = None
+    period: Annotated[Duration, Field(gt=0, le=MAX_HORIZON)] | None = None
     """Repeat the schedule with this period (e.g. "1 d"); every step must start within it."""
 
     @model_validator(mode="after")

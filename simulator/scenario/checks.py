@@ -66,12 +66,34 @@ def reference_problems(
                     fleet.instance_type,
                 )
             )
+        if book.ec2.billing and fleet.os not in book.ec2.billing:
+            problems.append(Problem(
+                f"{where}.os", f"price book {book.name!r} has no EC2 billing rule for this OS "
+                f"(ec2.billing has {sorted(book.ec2.billing)}); add one or change the OS",
+                fleet.os))
+        if fleet.volume is not None:
+            volumes = book.ebs.volumes if book.ebs is not None else {}
+            if fleet.volume.type not in volumes:
+                section = "an `ebs:` section" if book.ebs is None else \
+                    f"EBS prices for this volume type (it prices {sorted(volumes)})"
+                problems.append(Problem(
+                    f"{where}.volume.type", f"price book {book.name!r} ({book.source_path or 'built in'}) "
+                    f"lacks {section}, and every instance of this fleet has a root volume; "
+                    "add the prices, or set `volume: null`", fleet.volume.type))
         for i, window in enumerate(fleet.windows):
             if window.start >= scenario.horizon:
                 problems.append(
                     Problem(f"{where}.schedule.{i}.start", "starts at or after the horizon", window.start)
                 )
         problems += action_problems(scenario, name)
+    if book.data_transfer is None:
+        for name, svc in scenario.services.items():
+            if not (svc.response_size.dist == "fixed" and svc.response_size.value == 0):
+                problems.append(Problem(
+                    f"services.{name}.response_size", f"price book {book.name!r} "
+                    f"({book.source_path or 'built in'}) has no `data_transfer:` section, and "
+                    "this service sends responses to the internet; add the section, or set "
+                    "the response size to 0", _compact(svc.response_size)))
     return problems
 
 

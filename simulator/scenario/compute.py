@@ -5,11 +5,20 @@ Inert, validated, frozen specifications; ``simulator.compute`` builds the compon
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from simulator.distributions import FixedSize, SizeDist, TimeDist
+from simulator.limits import (
+    MAX_BOOT_TIME,
+    MAX_HORIZON,
+    MAX_SLO,
+    MAX_VOLUME_IOPS,
+    MAX_VOLUME_SIZE,
+    MAX_VOLUME_THROUGHPUT,
+)
 from simulator.scenario.arrivals import Arrivals
 from simulator.scenario.base import Spec
 from simulator.units import Duration, Size
@@ -38,20 +47,20 @@ class Volume(Spec):
 
     type: Literal["gp3", "gp2"] = "gp3"
     """Volume type."""
-    size: Annotated[Size, Field(gt=0)] = 8 * 2**30
+    size: Annotated[Size, Field(gt=0, le=MAX_VOLUME_SIZE)] = 8 * 2**30
     """Provisioned size, e.g. "8 GiB"."""
-    iops: Annotated[float, Field(ge=0)] | None = None
+    iops: Annotated[float, Field(ge=0, le=MAX_VOLUME_IOPS)] | None = None
     """Provisioned IOPS (gp3; default the included 3,000)."""
-    throughput: Annotated[Size, Field(ge=0)] | None = None
+    throughput: Annotated[Size, Field(ge=0, le=MAX_VOLUME_THROUGHPUT)] | None = None
     """Provisioned throughput per second (gp3; default the included 125 MiB), e.g. "250 MiB"."""
 
 
 class RunWindow(Spec):
     """A period in which the fleet's instances are started and then stopped."""
 
-    start: Annotated[Duration, Field(ge=0)]
+    start: Annotated[Duration, Field(ge=0, le=MAX_HORIZON)]
     """When the instances are started (they enter pending, then running after boot)."""
-    stop: Annotated[Duration, Field(gt=0)] | None = None
+    stop: Annotated[Duration, Field(gt=0, le=MAX_HORIZON)] | None = None
     """When the instances are stopped; none = running until the end of the run."""
 
     @model_validator(mode="after")
@@ -72,13 +81,13 @@ class ScheduledAction(Spec):
 
     name: str = ""
     """Label shown in the scaling activities (default: its position)."""
-    at: Annotated[Duration, Field(ge=0, allow_inf_nan=False)] | None = None
+    at: Annotated[Duration, Field(ge=0, le=MAX_HORIZON)] | None = None
     """Run once at this time after the scenario's start, e.g. "9 h"."""
     recurrence: str | None = None
     """Cron expression in UTC, e.g. "0 9 * * MON-FRI" (09:00 on weekdays)."""
-    start: Annotated[Duration, Field(ge=0, allow_inf_nan=False)] = 0.0
+    start: Annotated[Duration, Field(ge=0, le=MAX_HORIZON)] = 0.0
     """A recurrence takes effect from this time after the scenario's start."""
-    end: Annotated[Duration, Field(gt=0, allow_inf_nan=False)] | None = None
+    end: Annotated[Duration, Field(gt=0, le=MAX_HORIZON)] | None = None
     """A recurrence stops after this time; none = until the end of the run."""
     desired: Annotated[int, Field(ge=0, le=MAX_FLEET)] | None = None
     """New desired capacity (instances)."""
@@ -119,6 +128,13 @@ class ScheduledAction(Spec):
         if len(text.split()) != 5 or not croniter.is_valid(text):
             raise ValueError("must be a cron expression of five fields in UTC: minute hour "
                              "day-of-month month day-of-week, e.g. '0 9 * * MON-FRI'")
+        from croniter import CroniterBadDateError
+
+        try:  # a date no calendar has (30 February) is valid syntax that never fires
+            croniter(text, dt.datetime(2026, 1, 1)).get_next(dt.datetime)
+        except CroniterBadDateError:
+            raise ValueError("never fires: no date matches its day-of-month and month "
+                             "(e.g. 30 February); correct the date") from None
         return text
 
 
@@ -146,7 +162,7 @@ class Fleet(Spec):
     """Operating system; decides the price and the billing granularity."""
     az: str | None = None
     """Pin every instance to this AZ; default: spread AZ-balanced over the region's AZs."""
-    boot_time: Annotated[Duration, Field(ge=0, allow_inf_nan=False)] | TimeDist = 0.0
+    boot_time: Annotated[Duration, Field(ge=0, le=MAX_BOOT_TIME)] | TimeDist = 0.0
     """Time from launch (pending) to running: a duration ("40 s") or a distribution
     ({dist: lognormal, mean: 40 s, cv: 0.2}), drawn per launch from the fleet's own stream."""
     volume: Volume | None = Volume()
@@ -219,7 +235,7 @@ class Service(Spec):
     """Bytes sent back to the internet per request (billed as data transfer out)."""
     load_balancer: LoadBalancer = LoadBalancer()
     """Routing policy."""
-    slo: Annotated[Duration, Field(gt=0)] = 0.2
+    slo: Annotated[Duration, Field(gt=0, le=MAX_SLO)] = 0.2
     """Latency objective: a request slower than this violates the SLO."""
 
 

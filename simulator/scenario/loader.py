@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from simulator.errors import InputError, Problem
-from simulator.inputs import read_yaml, validation_problems
+from simulator.inputs import load_yaml, read_yaml, validation_problems
 from simulator.scenario.schema import Scenario
 
 # --------------------------------------------------------------------------- overrides
@@ -40,15 +40,22 @@ def parse_overrides(items: Sequence[str] | Mapping[str, Any] | None) -> dict[str
                 [Problem("", "overrides are written path.to.field=value, e.g. fleets.web.count=4", item)],
             )
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
+            value = load_yaml(raw, f"--set {key[:80]}") if raw.strip() else ""
+        except InputError as exc:
+            if "alias" in exc.problems[0].message or "nests" in exc.problems[0].message:
+                raise  # an alias bomb, a value containing itself, or nesting too deep
+            value = raw  # not YAML (or a value YAML cannot build): the text itself
         out[key] = value
     return out
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Return a deep copy of data with each dotted path set to its value (lists by index)."""
+    """Return a deep copy of data with each dotted path set to its value (lists by index).
+
+    With no overrides, `data` itself is returned (copying a large scenario costs seconds).
+    """
+    if not overrides:
+        return data
     data = copy.deepcopy(data)
     problems = []
     for dotted, value in overrides.items():

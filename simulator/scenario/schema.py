@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 
 from simulator.distributions import SizeDist, TimeDist
+from simulator.limits import MAX_EXACT_LIMIT, MAX_HORIZON, MAX_SEED, MIN_OBSERVE_INTERVAL
 from simulator.scenario.arrivals import (
     Arrivals,
     ConstantArrivals,
@@ -51,11 +52,11 @@ class Output(Spec):
     """Latency percentiles from every request (exact), from a quantile sketch with a stated
     relative error bound (sketch), or exact unless the run expects more requests than
     `exact_limit` (auto)."""
-    exact_limit: Annotated[int, Field(ge=1)] = 20_000_000
+    exact_limit: Annotated[int, Field(ge=1, le=MAX_EXACT_LIMIT)] = 20_000_000
     """Most requests for which auto keeps every latency in memory."""
     sketch_relative_error: Annotated[float, Field(gt=0, lt=0.5)] = 0.005
     """Relative error bound of sketch percentiles (0.005 = 0.5%)."""
-    observe_interval: Annotated[Duration, Field(gt=0)] = 60.0
+    observe_interval: Annotated[Duration, Field(ge=MIN_OBSERVE_INTERVAL, le=MAX_HORIZON)] = 60.0
     """Length of an observation interval of the per-interval tables, e.g. "1 min"."""
 
 
@@ -75,9 +76,9 @@ class Scenario(Spec):
     """Short name; used for the results folder."""
     description: str = ""
     """What the scenario shows, in a sentence or two."""
-    horizon: Annotated[Duration, Field(gt=0)]
+    horizon: Annotated[Duration, Field(gt=0, le=MAX_HORIZON)]
     """Simulated time, e.g. "1 h"."""
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     """Default seed when none is given on the command line."""
     pricebook: str = "aws-us-east-1"
     """Builtin price book name or a path to a price-book YAML (relative to the scenario)."""
