@@ -12,6 +12,7 @@ The pydantic-ready aliases (``Duration``, ``Size``, ``Rate``, ``Money``, ``Money
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Annotated
@@ -229,9 +230,11 @@ def parse_annual_rate(value: object) -> PerSecond:
 
 
 def _validator(parse):
+    cached = functools.lru_cache(maxsize=4096)(parse)  # generated scenarios repeat quantities
+
     def check(value: object) -> float:
         try:
-            x = parse(value)
+            x = cached(value) if type(value) is str else parse(value)
         except UnitError as exc:
             raise ValueError(str(exc)) from None
         if not math.isfinite(x):  # e.g. "1e400 GiB": finite text, infinite quantity
