@@ -77,11 +77,13 @@ class LaunchTemplate:
     """Appends an InstanceInterval row (a plain tuple of its fields)."""
     volume_log: Callable[[tuple], None]
     """Appends a VolumeInterval row (a plain tuple of its fields)."""
+    type_name: str = field(init=False)
     id_prefix: str = field(init=False)
     """``i-<fleet>-``: an instance's id is this and its launch number (four digits or more)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "id_prefix", f"i-{self.fleet}-")
+        object.__setattr__(self, "type_name", self.type.name)
 
     @classmethod
     def for_fleet(cls, recorder: Recorder, fleet: str, itype: InstanceType,
@@ -95,7 +97,7 @@ class Instance:
     """One instance: identity, placement, lifecycle state and its recorded history."""
 
     __slots__ = ("env", "template", "id", "launch", "number", "type", "az", "state", "since",
-                 "process", "listeners", "_head", "_log", "_volume_since")
+                 "process", "listeners", "_log", "_volume_since")
 
     def __init__(self, env: simpy.Environment, template: LaunchTemplate, launch: int,
                  number: int, az: str):
@@ -110,9 +112,6 @@ class Instance:
         self.since = env.now
         self.process: simpy.Process | None = None
         self.listeners: tuple[Listener, ...] = ()
-        self._head = (iid, template.fleet, launch, template.type.name, az,
-                      template.purchase_option, template.os)
-        """The fields every InstanceInterval of this instance shares, in field order."""
         self._log = template.log
         self._volume_since: float | None = None
 
@@ -145,12 +144,16 @@ class Instance:
     # ---------------------------------------------------------------- state bookkeeping
 
     def _record(self, end: float, cause: str) -> None:
-        self.template.log(self._head + (self.state, self.since, end, cause))
+        t = self.template
+        self._log((self.id, t.fleet, self.launch, t.type_name, self.az, t.purchase_option, t.os,
+                   self.state, self.since, end, cause))
 
     def _enter(self, state: str, cause: str, now: float) -> None:
         old = self.state
         if old != "none":
-            self._log(self._head + (old, self.since, now, cause))
+            t = self.template
+            self._log((self.id, t.fleet, self.launch, t.type_name, self.az, t.purchase_option,
+                       t.os, old, self.since, now, cause))
         self.state, self.since = state, now
         for listener in self.listeners:
             listener(self, old, state)
