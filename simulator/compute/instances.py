@@ -103,7 +103,7 @@ class Instance:
                  number: int, az: str):
         self.env = env
         self.template = template
-        self.id = iid = template.id_prefix + str(launch).zfill(4)
+        self.id = template.id_prefix + str(launch).zfill(4)
         self.launch = launch  # the fleet's n-th launch, whatever else happens
         self.number = number  # position in the world's registry (launch order across fleets)
         self.type = template.type
@@ -144,6 +144,7 @@ class Instance:
     # ---------------------------------------------------------------- state bookkeeping
 
     def _record(self, end: float, cause: str) -> None:
+        """Close the current state's interval at `end` (an InstanceInterval row)."""
         t = self.template
         self._log((self.id, t.fleet, self.launch, t.type_name, self.az, t.purchase_option, t.os,
                    self.state, self.since, end, cause))
@@ -151,9 +152,7 @@ class Instance:
     def _enter(self, state: str, cause: str, now: float) -> None:
         old = self.state
         if old != "none":
-            t = self.template
-            self._log((self.id, t.fleet, self.launch, t.type_name, self.az, t.purchase_option,
-                       t.os, old, self.since, now, cause))
+            self._record(now, cause)  # the interval of `old`, closed now
         self.state, self.since = state, now
         for listener in self.listeners:
             listener(self, old, state)
