@@ -904,13 +904,13 @@ SUBPROCESS_CASES = [
 
 @pytest.mark.parametrize("c", SUBPROCESS_CASES, ids=[c.id for c in SUBPROCESS_CASES])
 def test_hostile_input_console(c: Case, tmp_path: Path, startup: float) -> None:
-    """Through the real entry point. The time limit is the issue's limit plus the interpreter
-    startup: starting Python and importing a command's modules takes 1-2 s, so the 1 s
-    parse-time limits are asserted by the in-process cases."""
+    """Through the real entry point. The time limit is the issue's 5 s plus the interpreter
+    startup: starting Python and importing a command's modules takes 1-2 s (more for a sweep),
+    so the 1 s parse-time limits are asserted by the in-process cases."""
     work = tmp_path / "work"
     work.mkdir()
     argv = c.build(work)
     out = invoke_subprocess(argv, work)
     # startup is measured once, on a quiet moment; under the suite's parallel load a process
     # start can take twice that, which is not the command's doing
-    check(out, c.needles, None if c.limit is None else c.limit + 2 * startup, c.code)
+    check(out, c.needles, None if c.limit is None else OTHER + 2 * startup, c.code)
