@@ -83,6 +83,11 @@ def read_yaml(path: Path, what: str = "scenario") -> Any:
     return parse_yaml(text, source, what)
 
 
+class UnsafeYamlError(InputError):
+    """YAML refused for its shape, not its syntax: aliases expanding too far, a value that
+    contains itself, nesting too deep.  Never read as plain text (see parse_overrides)."""
+
+
 MAX_ALIAS_EXPANSION = 100_000
 """Nodes that aliases may add to a document once expanded (a "billion laughs" adds 10^9)."""
 
@@ -109,7 +114,7 @@ def _expanded_size(root: yaml.Node, source: str) -> tuple[int, int]:
             continue
         if state.get(key) == 1:
             mark = node.start_mark
-            raise InputError(source, [Problem("", "a YAML alias refers to a value that contains "
+            raise UnsafeYamlError(source, [Problem("", "a YAML alias refers to a value that contains "
                                               f"it (line {mark.line + 1}); values cannot "
                                               "contain themselves")])
         state[key] = 1
@@ -117,7 +122,7 @@ def _expanded_size(root: yaml.Node, source: str) -> tuple[int, int]:
         for kid in _children(node):
             if state.get(id(kid)) == 1:
                 mark = kid.start_mark
-                raise InputError(source, [Problem("", "a YAML alias refers to a value that "
+                raise UnsafeYamlError(source, [Problem("", "a YAML alias refers to a value that "
                                                   f"contains it (line {mark.line + 1}); "
                                                   "values cannot contain themselves")])
             if state.get(id(kid)) != 2:
@@ -166,7 +171,7 @@ def load_yaml(text: str, source: str) -> Any:
                 return None
             written, expanded = _expanded_size(node, source) if "&" in text else (0, 0)
             if expanded - written > MAX_ALIAS_EXPANSION:  # (no anchor, no alias: nothing to add)
-                raise InputError(source, [Problem(
+                raise UnsafeYamlError(source, [Problem(
                     "", f"YAML aliases expand this file by {expanded - written:,} values, more "
                     f"than the {MAX_ALIAS_EXPANSION:,} allowed (a nested-alias \"bomb\"?); "
                     "write the values out or use fewer nested aliases")])
@@ -174,7 +179,7 @@ def load_yaml(text: str, source: str) -> Any:
         finally:
             loader.dispose()
     except RecursionError:
-        raise InputError(source, [Problem("", "the YAML nests too deeply; flatten it")]) from None
+        raise UnsafeYamlError(source, [Problem("", "the YAML nests too deeply; flatten it")]) from None
     except (ValueError, OverflowError) as exc:  # a scalar PyYAML cannot build, e.g. 2026-13-45
         raise InputError(source, [Problem("", f"a YAML value cannot be read ({str(exc)[:120]}); "
                                           "quote it if it is text, or correct it")]) from None

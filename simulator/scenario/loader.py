@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from simulator.errors import InputError, Problem
-from simulator.inputs import load_yaml, read_yaml, validation_problems
+from simulator.inputs import UnsafeYamlError, load_yaml, read_yaml, validation_problems
 from simulator.scenario.schema import Scenario
 
 # --------------------------------------------------------------------------- overrides
@@ -41,9 +41,9 @@ def parse_overrides(items: Sequence[str] | Mapping[str, Any] | None) -> dict[str
             )
         try:
             value = load_yaml(raw, f"--set {key[:80]}") if raw.strip() else ""
-        except InputError as exc:
-            if "alias" in exc.problems[0].message or "nests" in exc.problems[0].message:
-                raise  # an alias bomb, a value containing itself, or nesting too deep
+        except UnsafeYamlError:
+            raise  # an alias bomb, a value containing itself, or nesting too deep
+        except InputError:
             value = raw  # not YAML (or a value YAML cannot build): the text itself
         out[key] = value
     return out

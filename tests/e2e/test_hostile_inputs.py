@@ -777,9 +777,7 @@ out_case("sweep-out-foreign-folder", _foreign, after=_kept("mine/notes.txt", "pr
 # --- dcsim report on corrupt or partial folders
 def _report(edit: Callable[[Path], None], kind: str = "run") -> Callable[[Path], list]:
     def build(tmp: Path) -> list:
-        source = _FOLDERS.get(kind)
-        if source is None:
-            pytest.skip(f"no {kind} folder could be produced to corrupt (see test_fixture_folders)")
+        source = _FOLDERS[kind]  # made by the `folders` fixture, which fails if it cannot
         folder = tmp / f"{kind}-folder"
         shutil.copytree(source, folder)
         edit(folder)
@@ -839,13 +837,13 @@ def folders(tmp_path_factory):
         __import__(module)
     run_scenario = scenario(base, {"test": {**quickstart()["test"], "horizon": "2 min"}})
     result = runner.invoke(app, ["run", str(run_scenario), "--test", "--out", str(base / "run")])
-    if result.exit_code == 0 and (base / "run" / "summary.json").is_file():
-        _FOLDERS["run"] = base / "run"
-        runner.invoke(app, ["report", str(base / "run")])  # warm the report path too
+    assert result.exit_code == 0 and (base / "run" / "summary.json").is_file(), result.output
+    _FOLDERS["run"] = base / "run"
+    runner.invoke(app, ["report", str(base / "run")])  # warm the report path too
     sw = sweep(base, {"axes": {}, "set": {"horizon": "2 min"}})
     out = invoke(["sweep", sw, "--test", "--out", base / "sweep"], base, hang=120)
-    if out.code == 0 and (base / "sweep" / "sweep.json").is_file():
-        _FOLDERS["sweep"] = base / "sweep"
+    assert out.code == 0 and (base / "sweep" / "sweep.json").is_file(), out.stderr
+    _FOLDERS["sweep"] = base / "sweep"
     yield _FOLDERS
     _FOLDERS.clear()
 
