@@ -261,7 +261,7 @@ def fresh_run(which: str, per_action: int = PER_ACTION, cycles: int = CYCLES,
 
 def main(per_action: int = PER_ACTION, cycles: int = CYCLES, repeats: int = REPEATS) -> dict:
     """Print and return instances/s of dcsim and of the bare SimPy loop, measured now."""
-    from simulator.engine.world import GC_THRESHOLD
+    from simulator.gcpolicy import GC_THRESHOLD
 
     n = per_action * cycles
     bare_runs, dcsim_runs, default_runs = [], [], []

@@ -10,62 +10,19 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml_rs
 from pydantic import BaseModel, ValidationError
 
 from simulator.errors import InputError, Problem
 
 _UNSET = object()
-
-
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's parser where PyYAML was built with it (its wheels are): about 10x faster on a
-large scenario than the pure-Python one, with the same safe constructors."""
-
-
-class _UniqueKeyLoader(_SAFE_LOADER):
-    """A safe YAML loader that rejects a key written twice in one mapping."""
-
-
-def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    merges = 0
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            merges += 1  # `<<: *defaults`: merged keys may be overridden, construct_mapping merges
-            if merges > 1:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "duplicate merge key '<<'; merge several mappings with "
-                    "`<<: [*a, *b]`", key_node.start_mark)
-            continue
-        key = loader.construct_object(key_node, deep=deep)
-        if not isinstance(key, str | int | float | bool):
-            continue
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
-
-
-def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    """A YAML timestamp, or its text when it names no real time (2026-13-45): the field that
-    expects a time then says what is wrong, instead of the parser failing on the file."""
-    try:
-        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
-    except (ValueError, OverflowError):
-        return loader.construct_scalar(node)
-
-
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def read_yaml(path: Path, what: str = "scenario") -> Any:
@@ -84,58 +41,31 @@ def read_yaml(path: Path, what: str = "scenario") -> Any:
 
 
 class UnsafeYamlError(InputError):
-    """YAML refused for its shape, not its syntax: aliases expanding too far, a value that
-    contains itself, nesting too deep.  Never read as plain text (see parse_overrides)."""
+    """YAML refused for its shape, not its syntax: aliases expanding too far, nesting too deep.
+    Never read as plain text (see parse_overrides)."""
 
 
 MAX_ALIAS_EXPANSION = 100_000
-"""Nodes that aliases may add to a document once expanded (a "billion laughs" adds 10^9)."""
+"""Values that aliases may add to a document once expanded (a "billion laughs" adds 10^9)."""
 
+MAX_INDENT = 100
+MAX_COMPACT = 50
+"""Bounds on block nesting given to the parser: indentation under MAX_INDENT columns and
+fewer than MAX_COMPACT entries opened on one line (``- - - x``).  A block node's column is
+then under MAX_INDENT + 2 MAX_COMPACT and its depth under twice that (a sequence may sit at
+its key's column once per column), so at most about 600 levels with the parser's own bound on
+flow nesting (256).  The parser descends recursively: a few hundred kB of ``- `` nesting a
+hundred thousand levels deep would overflow its stack and kill the process; real scenarios
+nest under 20 levels."""
 
-def _expanded_size(root: yaml.Node, source: str) -> tuple[int, int]:
-    """(nodes written, nodes once every alias is expanded) of a composed YAML document.
-
-    Aliases are the same node objects in the composed graph, so the expanded size is a sum
-    over a DAG computed once per node (linear time whatever the expansion); a node that
-    contains itself is refused.
-    """
-    size: dict[int, int] = {}
-    state: dict[int, int] = {}  # 1: being visited, 2: done
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        key = id(node)
-        if children_done:
-            kids = _children(node)
-            size[key] = 1 + sum(size[id(k)] for k in kids)
-            state[key] = 2
-            continue
-        if state.get(key) == 2:
-            continue
-        if state.get(key) == 1:
-            mark = node.start_mark
-            raise UnsafeYamlError(source, [Problem("", "a YAML alias refers to a value that contains "
-                                              f"it (line {mark.line + 1}); values cannot "
-                                              "contain themselves")])
-        state[key] = 1
-        stack.append((node, True))
-        for kid in _children(node):
-            if state.get(id(kid)) == 1:
-                mark = kid.start_mark
-                raise UnsafeYamlError(source, [Problem("", "a YAML alias refers to a value that "
-                                                  f"contains it (line {mark.line + 1}); "
-                                                  "values cannot contain themselves")])
-            if state.get(id(kid)) != 2:
-                stack.append((kid, False))
-    return len(size), size[id(root)]
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
+_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=MAX_ALIAS_EXPANSION,
+                              max_replay_stack_depth=64)
+_DEEP_INDENT = "\n" + " " * MAX_INDENT
+_COMPACT = [re.compile(rf"{re.escape(first)} +(?:[-?] +){{{MAX_COMPACT - 1},}}")
+            for first in "-?"]  # a literal first character: the regex engine skips ahead fast
+_DOCUMENT_MARK = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)", re.M)
+_PARSE_ERROR = re.compile(r"at line (\d+), column (\d+)\n.*\n(.*)\Z", re.S)
+_DUPLICATE = re.compile(r"duplicate mapping key: (.*)\Z", re.S)
 
 
 class _DuplicateKey(ValueError):
@@ -152,44 +82,140 @@ def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_yaml(text: str, source: str) -> Any:
-    """Parse YAML text strictly (no repeated keys); any value, even None, is returned.
+    """Parse YAML 1.2 text strictly (no repeated keys, one document); any value, even None.
 
-    Aliases are checked before any value is built: a document whose aliases expand it by more
-    than MAX_ALIAS_EXPANSION nodes, or that contains itself, is an error, in linear time.
-    Merge keys (``<<: *defaults``) work as in YAML 1.1.
+    Parsed by yaml-rs (Rust): about 40x faster than PyYAML's libyaml binding on a large
+    scenario, with alias expansion bounded while parsing (MAX_ALIAS_EXPANSION values; a
+    "billion laughs" fails in microseconds) and duplicate keys refused by the parser.  YAML 1.2
+    core schema: ``yes``/``on`` are text, ``1e3`` a number, ``1:30`` text (not 90).  Merge keys
+    (``<<: *defaults``, ``<<: [*a, *b]``) work as in YAML 1.1.  JSON text (a generated
+    scenario) is read by the JSON parser.
     """
     if text.lstrip().startswith("{"):
-        try:  # JSON is YAML: a generated scenario written as JSON parses ~50x faster this way
+        try:  # JSON is YAML: exact JSON semantics, and a little faster still
             return json.loads(text, object_pairs_hook=_unique_json_object)
         except ValueError:
             pass  # YAML flow style or a JSON mistake: the YAML parser says where
+    text = text.removeprefix("\ufeff")
+    if (_DEEP_INDENT in text or text.startswith(_DEEP_INDENT[1:])
+            or any(p.search(text) for p in _COMPACT)):
+        raise UnsafeYamlError(source, [Problem(
+            "", f"the YAML nests too deeply (indented {MAX_INDENT} columns or more, or "
+            f"{MAX_COMPACT} `- ` in a row); flatten it")])
     try:
-        loader = _UniqueKeyLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                return None
-            written, expanded = _expanded_size(node, source) if "&" in text else (0, 0)
-            if expanded - written > MAX_ALIAS_EXPANSION:  # (no anchor, no alias: nothing to add)
-                raise UnsafeYamlError(source, [Problem(
-                    "", f"YAML aliases expand this file by {expanded - written:,} values, more "
-                    f"than the {MAX_ALIAS_EXPANSION:,} allowed (a nested-alias \"bomb\"?); "
-                    "write the values out or use fewer nested aliases")])
-            return loader.construct_document(node)
-        finally:
-            loader.dispose()
-    except RecursionError:
-        raise UnsafeYamlError(source, [Problem("", "the YAML nests too deeply; flatten it")]) from None
-    except (ValueError, OverflowError) as exc:  # a scalar PyYAML cannot build, e.g. 2026-13-45
+        data = yaml_rs.loads(text, parse_datetime=False, alias_limits=_LIMITS,
+                             duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error)
+    except yaml_rs.YAMLDecodeError as exc:
+        raise _yaml_error(str(exc), text, source) from None
+    except (ValueError, OverflowError) as exc:  # a scalar Python cannot hold (a 5,000-digit int)
         raise InputError(source, [Problem("", f"a YAML value cannot be read ({str(exc)[:120]}); "
                                           "quote it if it is text, or correct it")]) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise InputError(source, [Problem("", f"YAML syntax error at {where}{problem}")]) from None
-    except yaml.YAMLError as exc:
-        raise InputError(source, [Problem("", f"YAML error: {exc}")]) from None
+    except BaseException as exc:  # a panic inside the parser: still the user's file, exit 2
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise InputError(source, [Problem("", "the YAML parser could not read this file "
+                                          f"({str(exc)[:120]}); check its syntax")]) from None
+    if isinstance(data, list) and _several_documents(text):
+        raise InputError(source, [Problem("", "the file holds several YAML documents (`---`); "
+                                          "write one document per file")])
+    if "<<" in text:
+        data = _merge_keys(data, source)
+    return data
+
+
+def _several_documents(text: str) -> bool:
+    """Whether text holds more than one YAML document (the parser returns their list)."""
+    marks = list(_DOCUMENT_MARK.finditer(text))
+    if not marks:
+        return False
+    before = text[:marks[0].start()]
+    content_first = any(line.strip() and not line.lstrip().startswith(("#", "%"))
+                        for line in before.splitlines())
+    starts = sum(1 for m in marks if m.group().startswith("---"))
+    return starts + content_first > 1
+
+
+def _yaml_error(message: str, text: str, source: str) -> InputError:
+    """The parser's message as one line naming where, and what to do."""
+    if "alias replay" in message:
+        return UnsafeYamlError(source, [Problem(
+            "", f"YAML aliases expand this file by more than the {MAX_ALIAS_EXPANSION:,} values "
+            "allowed (a nested-alias \"bomb\"?); write the values out or use fewer nested "
+            "aliases")])
+    dup = _DUPLICATE.search(message)
+    if dup:
+        key = dup.group(1).strip()
+        where = _where_duplicate(text, key.strip("'\""))
+        if key.strip("'\"") == "<<":
+            return InputError(source, [Problem("", f"YAML error{where}: duplicate merge key "
+                                               "'<<'; merge several mappings with "
+                                               "`<<: [*a, *b]`")])
+        return InputError(source, [Problem("", f"YAML error{where}: duplicate key {key}")])
+    m = _PARSE_ERROR.search(message)
+    if m:
+        line, column, problem = m.groups()
+        return InputError(source, [Problem(
+            "", f"YAML syntax error at line {line}, column {column}: {problem.strip()}")])
+    return InputError(source, [Problem("", f"YAML error: {message.splitlines()[0][:200]}")])
+
+
+LOCATE_LIMIT = 2_000_000
+"""Characters up to which a duplicate key is located by a second, slower parse (PyYAML's
+composer, about 1 s a MB), since the fast parser names the key but not the place."""
+
+
+def _where_duplicate(text: str, name: str) -> str:
+    """' at line L, column C' where key `name` is written a second time in one mapping, or ''
+    (also when the text is too long to look)."""
+    if len(text) > LOCATE_LIMIT:
+        return ""
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return ""
+    seen_nodes: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:  # aliases share nodes: each is looked at once
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if (key.tag, key.value) in keys and key.value == name:
+                        mark = key.start_mark
+                        return f" at line {mark.line + 1}, column {mark.column + 1}"
+                    keys.add((key.tag, key.value))
+                stack.extend((value, key))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return ""
+
+
+def _merge_keys(node: Any, source: str) -> Any:
+    """Apply YAML merge keys: ``<<: mapping`` or ``<<: [mappings]`` supplies the keys a mapping
+    does not write itself (an earlier mapping in the list wins over a later one)."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            node[i] = _merge_keys(item, source)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _merge_keys(value, source)
+        if "<<" in node:
+            merged = node.pop("<<")
+            sources = merged if isinstance(merged, list) else [merged]
+            if not all(isinstance(m, dict) for m in sources):
+                raise InputError(source, [Problem("", "a YAML merge key `<<` must name a "
+                                                  "mapping or a list of mappings, such as "
+                                                  "`<<: *defaults`")])
+            own = dict(node)
+            node.clear()
+            for m in reversed(sources):
+                node.update(m)
+            node.update(own)
+    return node
 
 
 def parse_yaml(text: str, source: str, what: str = "scenario") -> dict[str, Any]:
@@ -299,6 +325,16 @@ def _message(err: dict, model: type[BaseModel] | None, key: str) -> str:
     return msg or kind
 
 
+def _user_value(data: Any, loc: tuple, default: Any) -> Any:
+    """The value the user wrote at a pydantic error location (its segments that are not the
+    user's keys skipped, as in _walk_model), or default if that is no single value."""
+    node = data
+    for seg in loc:
+        if isinstance(node, dict) and seg in node or isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            node = node[seg]
+    return default if isinstance(node, dict | list) else node
+
+
 def validation_problems(exc: ValidationError, data: Any, model: type[BaseModel]) -> list[Problem]:
     """Turn a pydantic ValidationError into Problems with the user's dotted paths."""
     problems = []
@@ -315,6 +351,8 @@ def validation_problems(exc: ValidationError, data: Any, model: type[BaseModel])
             parts, where_model = _walk_model(model, data, loc)
         msg = _message(err, where_model, str(loc[-1]) if loc else "")
         value = err.get("input", _UNSET)
+        if err["type"] in _BOUNDS:  # pydantic-core gives the parsed number: show the user's text
+            value = _user_value(data, loc, value)
         if err["type"] == "missing" or isinstance(value, dict) and err["type"] != "model_type":
             problems.append(Problem(".".join(parts), msg))
         else:

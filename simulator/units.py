@@ -12,7 +12,6 @@ The pydantic-ready aliases (``Duration``, ``Size``, ``Rate``, ``Money``, ``Money
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from typing import Annotated
@@ -94,11 +93,14 @@ def _number(text: str) -> float:
     return float(text.replace("_", ""))
 
 
+_NUMBERS = (int, float)  # a tuple: `int | float` would build a union object on every call
+
+
 def _plain_number(value: object, what: str, example: str) -> float | None:
     """Return value as a float if it is already a number; None if it is a string to parse."""
     if isinstance(value, bool):
         raise UnitError(f"expected {what} such as {example!r}, not a boolean")
-    if isinstance(value, int | float):
+    if isinstance(value, _NUMBERS):
         try:
             x = float(value)
         except OverflowError:  # an integer beyond any float
@@ -122,10 +124,11 @@ def _split(text: str, what: str, example: str) -> tuple[float, str]:
 def _scaled(value: object, what: str, example: str, units: dict[str, float], kind: str,
             hint: str) -> float:
     """A number, or a number with a unit from `units` (case-sensitive first), times its factor."""
-    plain = _plain_number(value, what, example)
-    if plain is not None:
-        return plain
-    number, unit = _split(str(value), what, example)
+    if type(value) is not str:
+        plain = _plain_number(value, what, example)
+        if plain is not None:
+            return plain
+    number, unit = _split(value, what, example)
     if unit == "":
         return number
     factor = units.get(unit) or units.get(unit.lower())
@@ -229,12 +232,51 @@ def parse_annual_rate(value: object) -> PerSecond:
     return -math.log1p(-f) / _period(per, "fraction per time")
 
 
-def _validator(parse):
-    cached = functools.lru_cache(maxsize=4096)(parse)  # generated scenarios repeat quantities
+_CACHE_SIZE = 4096
+
+
+def _common(text: str, units: dict[str, float]) -> float | None:
+    """The quantity in text written the common way ("250 ms", "16 GiB"), else None.
+
+    float() reads exactly what _NUMBER does for such text (digits first, no sign, no
+    underscores), so the result is the general parser's, bit for bit; anything else (and a
+    mistake) is left to the general parser, which says what was expected.
+    """
+    number, space, unit = text.partition(" ")
+    if space and number[:1].isdigit() and number.isascii() and "_" not in number:
+        factor = units.get(unit) or units.get(unit.lower())  # as _scaled looks units up
+        if factor is not None:
+            try:
+                return float(number) * factor
+            except ValueError:
+                return None
+    return None
+
+
+_CACHE_SIZE = 4096
+
+
+def _validator(parse, units: dict[str, float] | None = None):
+    """The pydantic validator of a unit type: `parse` the value to a finite float in base units.
+
+    With `units`, the common form "<number> <unit>" is read first without the general parser
+    (a generated scenario's 10^6 distinct times); other texts are parsed once and remembered
+    (the first few thousand: generated scenarios repeat quantities such as "400/s").
+    """
+    cache: dict[str, float] = {}
 
     def check(value: object) -> float:
         try:
-            x = cached(value) if type(value) is str else parse(value)
+            if type(value) is not str:
+                x = parse(value)
+            elif units is not None and (x := _common(value, units)) is not None:
+                pass
+            else:
+                x = cache.get(value)
+                if x is None:
+                    x = parse(value)
+                    if len(cache) < _CACHE_SIZE:
+                        cache[value] = x
         except UnitError as exc:
             raise ValueError(str(exc)) from None
         if not math.isfinite(x):  # e.g. "1e400 GiB": finite text, infinite quantity
@@ -246,8 +288,8 @@ def _validator(parse):
     return BeforeValidator(check)
 
 
-Duration = Annotated[float, _validator(parse_duration)]
-Size = Annotated[float, _validator(parse_size)]
+Duration = Annotated[float, _validator(parse_duration, _TIME_UNITS)]
+Size = Annotated[float, _validator(parse_size, _SIZE_UNITS)]
 Rate = Annotated[float, _validator(parse_rate)]
 Money = Annotated[float, _validator(parse_money)]
 MoneyRate = Annotated[float, _validator(parse_money_rate)]

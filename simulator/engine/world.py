@@ -10,10 +10,8 @@ fixed when it is built.
 
 from __future__ import annotations
 
-import gc
 import importlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pandas as pd
 import simpy
@@ -24,37 +22,12 @@ from simulator.compute.catalog import Catalog, load_catalog
 from simulator.compute.registry import InstanceRegistry
 from simulator.engine.recorder import Recorder
 from simulator.engine.streams import Streams
+from simulator.gcpolicy import rare_collections
 from simulator.records import EndCause
 from simulator.scenario.schema import Scenario
 from simulator.sections import sections
 
 Progress = Callable[[float, float], None]
-
-GC_THRESHOLD = 1_000_000
-"""Allocations between young-generation collections during a run (Python's default: 700)."""
-
-
-@contextmanager
-def rare_collections() -> Iterator[None]:
-    """Freeze the cyclic collector on what exists and collect rarely until the block ends.
-
-    A run keeps almost everything it creates alive (records, instances), so frequent
-    collections only re-walk a growing heap: they were over half the time of a
-    100,000-instance lifecycle.  Reference counting still frees everything as usual.  At the
-    end, what the block made is frozen too, so it joins the oldest generation with the rest
-    instead of being walked by the young collection the restored threshold would start at
-    once; cyclic garbage it left is collected at the next full collection.
-    """
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
-
 
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment whose run loop also counts the events it processes."""

@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from simulator.errors import InputError, Problem
+from simulator.gcpolicy import rare_collections
 from simulator.inputs import UnsafeYamlError, load_yaml, read_yaml, validation_problems
 from simulator.scenario.schema import Scenario
 
@@ -131,14 +132,16 @@ def load_scenario(
     Raises ``InputError`` listing every problem.
     """
     path = Path(path)
-    data = read_yaml(path)
-    if test:
-        block = data.get("test") or {}
-        if not isinstance(block, dict):
-            raise InputError(str(path), [Problem("test", "must be a mapping of path: value", block)])
-        data = apply_overrides(data, block, f"{path} (test block)")
-    data = apply_overrides(data, parse_overrides(overrides), "--set")
-    return validate_scenario(data, str(path), path.parent)
+    with rare_collections():  # a generated scenario's 10^5 validated values are all kept
+        data = read_yaml(path)
+        if test:
+            block = data.get("test") or {}
+            if not isinstance(block, dict):
+                raise InputError(str(path), [Problem("test", "must be a mapping of path: value",
+                                                     block)])
+            data = apply_overrides(data, block, f"{path} (test block)")
+        data = apply_overrides(data, parse_overrides(overrides), "--set")
+        return validate_scenario(data, str(path), path.parent)
 
 
 def dump_scenario(scenario: Scenario) -> str:
