@@ -6,10 +6,15 @@ whose scheduled actions set the desired capacity to 10,000 and back to 0 every 1
 
 Figure: what a user waits for, ``World.build`` + ``world.run()`` + ``world.tables()`` (the
 recorder's instance_intervals, volume_intervals and scaling_activities turned into DataFrames),
-in instances/s.  Baseline: a bare SimPy loop doing the same lifecycle with no recording (per
-instance a process created at its launch time, pending for the boot time, then running until
-a terminate interrupts it at its scale-in time; the same action times and the same number of
-instances per action).  Target: dcsim ≥ 0.5× the bare loop.
+in instances/s.  Baseline (the issue's): a bare SimPy loop doing the same lifecycle the way a
+SimPy model is usually written, with no recording (per instance a process created at its
+launch time, pending for the boot time, then running until a terminate interrupts it at its
+scale-in time; the same action times and the same number of instances per action): four
+events an instance.  Target: dcsim ≥ 0.5× the bare loop.  dcsim drives an instance as a state
+machine (one boot timer; an end is a direct call at the fleet's event): one event an instance.
+So that this design is not what the ratio credits, a second bare loop in the same design (a
+state and a boot timer per instance, direct ends, no recording) is printed beside it: dcsim's
+distance to it is the cost of its bookkeeping and records.
 
 Both are timed the same way: best of 7 runs, each run alone in a fresh interpreter (wall
 time, an untimed ``gc.collect()`` first), the two sides interleaved, under the same garbage
@@ -18,8 +23,8 @@ bare loop gets the same, or its figure would flatter the ratio; the bare loop un
 default collector is printed beside it for information).  Fresh processes matter
 here: SimPy's cost depends on how many objects the garbage collector has to traverse, so a
 bare loop run in the benchmark process, after dcsim's imports and runs, measures 1.5-2× slower
-than the same loop in a process of its own, which would flatter the ratio.  The bare side's
-interpreter imports simpy only (checked).  Each interpreter first does a tiny warm-up run
+than the same loop in a process of its own, which would flatter the ratio.  The bare sides'
+interpreters import simpy only (checked).  Each interpreter first does a tiny warm-up run
 (10 instances), so that imports (pandas, numba, the sections' build steps) and one-time caches
 are not timed: they are paid once per process, not per instance.  Peak memory: the peak RSS
 (VmHWM, reset just before the run) minus the RSS before the run, of the same timed runs.
@@ -121,6 +126,36 @@ class _CountingEnvironment(simpy.Environment):
         super().step()
 
 
+class _TimedInstance:
+    """An instance of the timer design: a state and the boot timer it waits for."""
+
+    __slots__ = ("state", "timer")
+
+    def __init__(self, env: simpy.Environment):
+        self.state = "pending"
+        self.timer = env.timeout(BOOT)
+        self.timer.callbacks.append(self.booted)
+
+    def booted(self, timer: simpy.Timeout) -> None:
+        if timer is self.timer:
+            self.timer, self.state = None, "running"
+
+    def terminate(self) -> None:
+        self.timer, self.state = None, "terminated"
+
+
+def bare_timers(per_action: int = PER_ACTION, cycles: int = CYCLES,
+                env_type: type = simpy.Environment) -> tuple[int, int, int]:
+    """The same lifecycle in plain SimPy in dcsim's design, with no recording.
+
+    Each instance is a state and a boot timer (one Timeout whose callback enters running); a
+    terminate is a direct call at the action's time.  What dcsim adds to this is its
+    bookkeeping and recording (ids, AZ placement, intervals, volumes, scaling activities).
+    """
+    env = env_type()
+    return _drive(env, per_action, cycles, lambda: _TimedInstance(env), _TimedInstance.terminate)
+
+
 def bare_lifecycle(per_action: int = PER_ACTION, cycles: int = CYCLES,
                    env_type: type = simpy.Environment) -> tuple[int, int, int]:
     """The same lifecycle in plain SimPy with no recording: (launched, terminated, events).
@@ -131,8 +166,6 @@ def bare_lifecycle(per_action: int = PER_ACTION, cycles: int = CYCLES,
     the desired and the active count.  `events` is counted only with _CountingEnvironment.
     """
     env = env_type()
-    active: list[simpy.Process] = []
-    done = [0, 0]
 
     def instance():
         try:
@@ -141,6 +174,18 @@ def bare_lifecycle(per_action: int = PER_ACTION, cycles: int = CYCLES,
         except simpy.Interrupt:
             pass
 
+    return _drive(env, per_action, cycles, lambda: env.process(instance()),
+                  lambda process: process.interrupt("scaled_in"))
+
+
+def _drive(env: simpy.Environment, per_action: int, cycles: int, launch, end
+           ) -> tuple[int, int, int]:
+    """Run both bare loops' driver: at every action time launch (launch()) or end (end(x),
+    newest first) the difference between the desired and the active count; (launched,
+    terminated, events), events counted only with _CountingEnvironment."""
+    active: list = []
+    done = [0, 0]
+
     def driver():
         for t, desired in actions(per_action, cycles):
             if t > env.now:
@@ -148,11 +193,11 @@ def bare_lifecycle(per_action: int = PER_ACTION, cycles: int = CYCLES,
             gap = desired - len(active)
             if gap > 0:
                 for _ in range(gap):
-                    active.append(env.process(instance()))
+                    active.append(launch())
                 done[0] += gap
             elif gap < 0:
                 for _ in range(-gap):
-                    active.pop().interrupt("scaled_in")
+                    end(active.pop())
                 done[1] -= gap
 
     env.process(driver())
@@ -231,15 +276,16 @@ def _child(which: str, per_action: int, cycles: int, count_events: bool,
         assert (ends == "scaled_in").sum() == n
     else:
         assert not any(m.split(".")[0] == "simulator" for m in sys.modules), "bare side imports"
-        bare_lifecycle(10, 1)  # warm-up, as on the dcsim side
+        loop = bare_timers if which == "timers" else bare_lifecycle
+        loop(10, 1)  # warm-up, as on the dcsim side
         result = []
         before, out["memory_method"] = _reset_peak_rss()
-        timed = _same_gc(lambda: result.append(bare_lifecycle(per_action, cycles)), gc_threshold)
+        timed = _same_gc(lambda: result.append(loop(per_action, cycles)), gc_threshold)
         out["seconds"] = best_of(timed, 1, setup=gc.collect)
         peak = _status_kib("VmHWM")
         launched, terminated, _ = result[0]
         assert launched == terminated == n, (launched, terminated)
-        out["events"] = (bare_lifecycle(per_action, cycles, _CountingEnvironment)[2]
+        out["events"] = (loop(per_action, cycles, _CountingEnvironment)[2]
                          if count_events else None)
     out["rss_kib"] = peak - before if peak is not None and before is not None else None
     print(json.dumps(out))
@@ -247,7 +293,7 @@ def _child(which: str, per_action: int, cycles: int, count_events: bool,
 
 def fresh_run(which: str, per_action: int = PER_ACTION, cycles: int = CYCLES,
               count_events: bool = False, gc_threshold: int | None = None) -> dict:
-    """One run of `which` ("dcsim" or "bare") alone in a fresh interpreter."""
+    """One run of `which` ("dcsim", "bare" or "timers") alone in a fresh interpreter."""
     code = (f"from benchmarks.bench_lifecycle import _child; "
             f"_child({which!r}, {per_action}, {cycles}, {count_events}, {gc_threshold})")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
@@ -264,14 +310,17 @@ def main(per_action: int = PER_ACTION, cycles: int = CYCLES, repeats: int = REPE
     from simulator.gcpolicy import GC_THRESHOLD
 
     n = per_action * cycles
-    bare_runs, dcsim_runs, default_runs = [], [], []
-    for k in range(repeats):  # interleaved, so that a noisy spell hits both sides
+    bare_runs, dcsim_runs, default_runs, timer_runs = [], [], [], []
+    for k in range(repeats):  # interleaved, so that a noisy spell hits every side
         bare_runs.append(fresh_run("bare", per_action, cycles, count_events=k == 0,
                                    gc_threshold=GC_THRESHOLD))
         dcsim_runs.append(fresh_run("dcsim", per_action, cycles))
         default_runs.append(fresh_run("bare", per_action, cycles))
+        timer_runs.append(fresh_run("timers", per_action, cycles, count_events=k == 0,
+                                    gc_threshold=GC_THRESHOLD))
     bare = min(bare_runs, key=lambda r: r["seconds"])
     default = min(default_runs, key=lambda r: r["seconds"])
+    timers = min(timer_runs, key=lambda r: r["seconds"])
     ours = min(dcsim_runs, key=lambda r: r["seconds"])
     bare_rate, rate = n / bare["seconds"], n / ours["seconds"]
     ratio = rate / bare_rate
@@ -289,6 +338,10 @@ def main(per_action: int = PER_ACTION, cycles: int = CYCLES, repeats: int = REPE
     print(f"  dcsim build + run + tables:                    {rate:9,.0f} instances/s "
           f"({ours['seconds']:5.2f} s, {ours['events']:,} events) = {ratio:4.2f}× baseline "
           f"(target ≥ {TARGET}){'' if ratio >= TARGET else '  BELOW TARGET'}")
+    print(f"  bare SimPy in dcsim's design (a boot timer, direct ends), no recording: "
+          f"{n / timers['seconds']:,.0f} instances/s ({timers['seconds']:.2f} s, "
+          f"{timer_runs[0]['events']:,} events): dcsim = {timers['seconds'] / ours['seconds']:.2f}× "
+          f"of it (the cost of its bookkeeping and records)")
     print(f"      of which build {build_s:.2f} s, run {run_s:.2f} s, tables {tables_s:.2f} s; "
           f"{rows['instance_intervals']:,} instance intervals, {rows['volume_intervals']:,} "
           f"volume intervals, {rows['scaling_activities']} scaling activities")
@@ -305,6 +358,7 @@ def main(per_action: int = PER_ACTION, cycles: int = CYCLES, repeats: int = REPE
     else:
         print("  peak memory: not measured (needs Linux /proc)")
     return {"dcsim": rate, "bare_simpy": bare_rate, "ratio": ratio,
+            "bare_timers": n / timers["seconds"],
             "peak_rss_mib": peak / 1024 if peak is not None else None}
 
 

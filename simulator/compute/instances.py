@@ -1,10 +1,12 @@
 """Instances and their lifecycle: pending -> running -> stopped / terminated.
 
-An ``Instance`` is a small component: its lifecycle is a SimPy process (a generator), every
-state change is recorded as a closed ``InstanceInterval`` and announced to listeners (the
-fleet's target group registers it when it enters running).  Every end of an instance is
-``process.interrupt(Stop(cause))`` with a typed ``EndCause``; any other interrupt is a bug
-and raises, never silently a user termination.
+An ``Instance`` is a small state machine driven by the event loop: ``start`` enters pending
+and sets a boot timer (one SimPy event), the timer enters running, and ``stop`` ends it at
+once with a typed ``EndCause`` (the caller, a fleet or a later capability, acts at its own
+event).  Every state change is recorded as a closed ``InstanceInterval`` and announced to
+listeners (the fleet's target group registers it when it enters running).  No instance holds a
+process or a generator: a lifecycle costs one scheduled event, not the four of a process that
+waits and is interrupted.
 """
 
 from __future__ import annotations
@@ -29,33 +31,12 @@ _END_OF_RUN = EndCause.END_OF_RUN.value
 Listener = Callable[["Instance", str, str], None]
 
 
-@dataclass(frozen=True)
-class Stop:
-    """The cause carried by an interrupt that ends an instance's run."""
-
-    cause: EndCause
-    terminate: bool = False
-    reason: str = field(init=False)
-    """The cause as recorded (its plain string value)."""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.cause, EndCause):
-            raise TypeError(f"an instance ends with an EndCause, not {self.cause!r}")
-        object.__setattr__(self, "reason", self.cause.value)
-
-
 @functools.cache
 def volume_figures(v: Volume) -> tuple[str, float, float, float]:
     """(type, size, provisioned IOPS, throughput) of a volume spec, defaults filled in."""
     iops = v.iops if v.iops is not None else (GP3_BASE_IOPS if v.type == "gp3" else 0.0)
     tput = v.throughput if v.throughput is not None else (GP3_BASE_THROUGHPUT if v.type == "gp3" else 0.0)
     return v.type, v.size, iops, tput
-
-
-@functools.cache
-def stop_for(cause: EndCause, terminate: bool) -> Stop:
-    """The (immutable, shared) Stop for a cause."""
-    return Stop(cause, terminate)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,7 +78,7 @@ class Instance:
     """One instance: identity, placement, lifecycle state and its recorded history."""
 
     __slots__ = ("env", "template", "id", "launch", "number", "type", "az", "state", "since",
-                 "process", "listeners", "_log", "_volume_since")
+                 "listeners", "_log", "_volume_since", "_boot")
 
     def __init__(self, env: simpy.Environment, template: LaunchTemplate, launch: int,
                  number: int, az: str):
@@ -110,7 +91,7 @@ class Instance:
         self.az = az
         self.state = "none"
         self.since = env.now
-        self.process: simpy.Process | None = None
+        self._boot: simpy.Timeout | None = None  # the boot timer while pending
         self.listeners: tuple[Listener, ...] = ()
         self._log = template.log
         self._volume_since: float | None = None
@@ -168,40 +149,38 @@ class Instance:
 
     # ---------------------------------------------------------------- lifecycle
 
-    def start(self, boot_time: float) -> simpy.Process:
+    def start(self, boot_time: float) -> None:
         """Launch (or restart) the instance: pending for boot_time, then running until stopped."""
         if self.state not in ("none", "stopped"):
             raise RuntimeError(f"{self.id} cannot start from state {self.state}")
-        self.process = self.env.process(self._run(boot_time))
-        return self.process
-
-    def stop(self, cause: EndCause, terminate: bool = False) -> None:
-        """End the running lifecycle now: an interrupt with a typed cause."""
-        process = self.process
-        if process is not None and process.is_alive:
-            process.interrupt(stop_for(cause, terminate))
-
-    def _run(self, boot_time: float):
         env = self.env
         now = env.now
         if self._volume_since is None and self.template.volume is not None:
             self._volume_since = now
         self._enter("pending", _STARTED, now)
-        try:
-            if boot_time > 0:
-                yield env.timeout(boot_time)
-            self._enter("running", _BOOTED, env.now)
-            yield env.event()  # runs until interrupted
-        except simpy.Interrupt as intr:
-            stop = intr.cause
-            if not isinstance(stop, Stop):
-                raise TypeError(f"{self.id} was interrupted with {stop!r}; an instance ends only "
-                                "with a Stop(EndCause)") from None
-            now = env.now
-            self._enter("terminated" if stop.terminate else "stopped", stop.reason, now)
-            if stop.terminate:
-                self._release_volume(now)
-            self.process = None  # a finished lifecycle keeps nothing alive
+        if boot_time > 0:
+            timer = self._boot = env.timeout(boot_time)
+            timer.callbacks.append(self._booted)
+        else:
+            self._enter("running", _BOOTED, now)
+
+    def _booted(self, timer: simpy.Timeout) -> None:
+        if timer is self._boot:  # else a boot it no longer waits for (stopped while pending)
+            self._boot = None
+            self._enter("running", _BOOTED, self.env.now)
+
+    def stop(self, cause: EndCause, terminate: bool = False) -> None:
+        """End the lifecycle now (stopped, or terminated with its root volume) with a typed cause;
+        an instance that is not pending or running is left as it is."""
+        if not isinstance(cause, EndCause):
+            raise TypeError(f"an instance ends with an EndCause, not {cause!r}")
+        if self.state not in ("pending", "running"):
+            return
+        self._boot = None
+        now = self.env.now
+        self._enter("terminated" if terminate else "stopped", cause.value, now)
+        if terminate:
+            self._release_volume(now)
 
     def close(self) -> None:
         """Close the open interval at the end of the run (state unchanged, cause end_of_run)."""
