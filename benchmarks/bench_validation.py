@@ -6,8 +6,8 @@ YAML, and the same content as JSON (which dcsim reads with the JSON parser: JSON
 Figure: ``load_scenario`` (read, parse, apply no overrides, validate, check references) in
 seconds and MB/s.  Baseline: parsing the same text alone with the parser dcsim uses
 (``yaml_rs.loads`` with dcsim's options for YAML, ``json.loads`` for JSON), timed the same way
-(best of 3, in this process, untimed ``gc.collect()`` first; each result is freed
-after the clock stops, as a run keeps its scenario): the cost of turning text into
+(best of 3, in this process, untimed ``gc.collect()`` first, under the same collector policy:
+none while loading; each result is freed after the clock stops, as a run keeps its scenario): the cost of turning text into
 Python values that no validating loader can avoid.  Linearity: seconds per MB at the largest
 size over that at the smallest (1.0 is linear).  The 60 MB figure is the largest size's
 seconds per MB times 60 (the largest YAML is 60 MB itself).  For comparison, PyYAML's libyaml
@@ -63,6 +63,14 @@ def _parse_only(form: str):
     return lambda t: yaml_rs.loads(t, parse_datetime=False, alias_limits=_LIMITS)
 
 
+def _quiet(parse, text: str):
+    """`parse(text)` under the collector policy load_scenario applies (none while loading)."""
+    from simulator.gcpolicy import rare_collections
+
+    with rare_collections(None):
+        return parse(text)
+
+
 def main(sizes: tuple[int, ...] = SIZES, repeats: int = REPEATS) -> dict:
     from simulator.scenario.loader import load_scenario
 
@@ -83,7 +91,7 @@ def main(sizes: tuple[int, ...] = SIZES, repeats: int = REPEATS) -> dict:
                 assert len(load_scenario(path).services["api"].arrivals.steps) == n
                 figure = best_of(lambda p=path: kept.append(load_scenario(p)), repeats,
                                  setup=lambda: (kept.clear(), gc.collect()))
-                baseline = best_of(lambda t=text, f=parse: kept.append(f(t)), repeats,
+                baseline = best_of(lambda t=text, f=parse: kept.append(_quiet(f, t)), repeats,
                                    setup=lambda: (kept.clear(), gc.collect()))
                 kept.clear()
                 per_mb.append(figure / mb)

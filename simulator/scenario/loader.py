@@ -132,7 +132,7 @@ def load_scenario(
     Raises ``InputError`` listing every problem.
     """
     path = Path(path)
-    with rare_collections():  # a generated scenario's 10^5 validated values are all kept
+    with rare_collections(None):  # a generated scenario's 10^6 validated values are all kept
         data = read_yaml(path)
         if test:
             block = data.get("test") or {}
