@@ -44,8 +44,7 @@ class LaunchTemplate:
     """What every instance a fleet launches shares: type, purchase option, OS, root volume.
 
     Built once per fleet (as an EC2 launch template is), with the recorder's appenders of the
-    tables an instance writes, so launching one costs no look-ups.  Instances hand those
-    appenders plain tuples in the record's field order (see Recorder.appender).
+    tables an instance writes, so launching one costs no look-ups.
     """
 
     fleet: str
@@ -55,9 +54,9 @@ class LaunchTemplate:
     volume: tuple[str, float, float, float] | None
     """(type, size, IOPS, throughput) of the root volume (see volume_figures), or None."""
     log: Callable[[tuple], None]
-    """Appends an InstanceInterval row (a plain tuple of its fields)."""
+    """Appends an InstanceInterval record."""
     volume_log: Callable[[tuple], None]
-    """Appends a VolumeInterval row (a plain tuple of its fields)."""
+    """Appends a VolumeInterval record."""
     type_name: str = field(init=False)
     id_prefix: str = field(init=False)
     """``i-<fleet>-``: an instance's id is this and its launch number (four digits or more)."""
@@ -127,8 +126,8 @@ class Instance:
     def _record(self, end: float, cause: str) -> None:
         """Close the current state's interval at `end` (an InstanceInterval row)."""
         t = self.template
-        self._log((self.id, t.fleet, self.launch, t.type_name, self.az, t.purchase_option, t.os,
-                   self.state, self.since, end, cause))
+        self._log(InstanceInterval(self.id, t.fleet, self.launch, t.type_name, self.az,
+                                   t.purchase_option, t.os, self.state, self.since, end, cause))
 
     def _enter(self, state: str, cause: str, now: float) -> None:
         old = self.state
@@ -143,8 +142,8 @@ class Instance:
         if volume is None or self._volume_since is None:
             return
         iid = self.id
-        self.template.volume_log(("vol" + iid[1:], iid, *volume, self.az, self._volume_since,
-                                  now))
+        self.template.volume_log(VolumeInterval("vol" + iid[1:], iid, *volume, self.az,
+                                                self._volume_since, now))
         self._volume_since = None
 
     # ---------------------------------------------------------------- lifecycle

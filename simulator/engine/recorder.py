@@ -1,9 +1,8 @@
 """The recorder: append-only observations of a run, turned into DataFrames at the end.
 
 Components never write results; they hand the recorder records (immutable typed rows whose
-class names the table in ``TABLE``) or, on hot paths, plain tuples of a record's fields in
-order (through ``appender``) or column batches of NumPy arrays that must name exactly the
-fields of their record type.  A record type is therefore the one schema
+class names the table in ``TABLE``; on hot paths through ``appender``) or column batches of
+NumPy arrays that must name exactly the fields of their record type.  A record type is therefore the one schema
 of its table: ``tables()`` returns one DataFrame per declared type with exactly its columns,
 in field order, even when no row was ever added, so analysis and reports can rely on them.
 """
@@ -52,11 +51,9 @@ class Recorder:
         self._rows[record.TABLE].append(record)
 
     def appender(self, record_type: type):
-        """The bound `append` of `record_type`'s rows, for hot loops (declares the type).
-
-        It takes records or, cheaper still, plain tuples of the record's fields in order: the
-        record type is the table's schema either way (see rows_frame).
-        """
+        """The bound `append` of `record_type`'s rows, for hot loops (declares the type): it
+        takes records of that type (built through the type, whose fields are the table's
+        columns; see rows_frame)."""
         self.declare(record_type)
         return self._rows[record_type.TABLE].append
 
