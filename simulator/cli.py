@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -305,11 +306,26 @@ INTERNAL_ERROR = 70
 """Exit code of a bug in dcsim (EX_SOFTWARE), apart from 2 for bad input."""
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is so that every `finally` and `with` block runs (the
+    lock file, a half-built run folder beside the old one, sweep workers); Python's default
+    for SIGTERM ends the process without running them.  Not an Exception (never reported as a
+    bug) nor a KeyboardInterrupt (which the command-line library turns into a silent 130)."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """Console-script entry point: bad input exits 2 with its message; anything else is a bug,
     reported in one line with the file that holds the full traceback, and exit code 70."""
+    signal.signal(signal.SIGTERM, _terminated)  # unwind as for Ctrl-C: locks, temporaries
     try:
         app()
+    except Terminated:
+        typer.echo("terminated", err=True)
+        sys.exit(128 + signal.SIGTERM)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)

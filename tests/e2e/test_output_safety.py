@@ -221,14 +221,15 @@ def test_leftovers_of_a_hard_kill_are_cleaned_by_the_next_run(tmp_path, results)
     assert _siblings(out) == [".rx.tmp-99999-abcd_123"]
 
 
-def _kill_when(proc: subprocess.Popen, ready, after: float) -> None:
-    """SIGKILL proc `after` seconds once ready() holds (or let it end if it never does)."""
+def _kill_when(proc: subprocess.Popen, ready, after: float, sig=signal.SIGKILL) -> int:
+    """Signal proc `after` seconds once ready() holds (or let it end if it never does); its
+    exit code."""
     deadline = time.monotonic() + 60
     while not ready() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(after)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(sig)
+    return proc.wait()
 
 
 @pytest.mark.parametrize("when", ["simulating", "writing", "reporting"])
@@ -245,6 +246,25 @@ def test_rerun_killed_by_sigkill_leaves_a_whole_folder(tmp_path, results, when):
     assert _seed(out) in (1, 2)  # whole, old or (had it finished) new
     subprocess.run([*cmd, "--seed", "2"], check=True, capture_output=True, cwd=ROOT)
     assert _seed(out) == 2 and _siblings(out) == []  # the next run cleared the leftovers
+
+
+@pytest.mark.parametrize("when", ["simulating", "writing", "reporting"])
+def test_rerun_terminated_by_sigterm_leaves_a_whole_folder_and_nothing_else(tmp_path, results,
+                                                                            when):
+    out = write_run(results[1], tmp_path / "r")
+    proc = subprocess.Popen([*DCSIM, "run", *FAST, "--out", str(out), "--seed", "2"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if when == "simulating":
+        code = _kill_when(proc, lambda: lock_path(out).exists(), 0.2, signal.SIGTERM)
+    else:
+        code = _kill_when(proc, lambda: any(".r.tmp-" in n for n in os.listdir(tmp_path)),
+                          0.0 if when == "writing" else 0.3, signal.SIGTERM)
+    err = proc.stderr.read()
+    assert code in (0, 128 + signal.SIGTERM), err  # 0: it had finished
+    assert "Traceback" not in err
+    assert code == 0 or "terminated" in err
+    assert _seed(out) in (1, 2)
+    assert _siblings(out) == []  # no lock file, no half-built folder: cleaned on the way out
 
 
 # --- one writer at a time ------------------------------------------------------------------

@@ -13,6 +13,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -131,7 +132,8 @@ def _workers(pid: int) -> list[int]:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == pid and b"simulator" in cmdline and b"resource_tracker" not in cmdline:
+        ours = b"simulator" in cmdline or b"spawn_main" in cmdline  # a pool's or Dask's worker
+        if ppid == pid and ours and b"resource_tracker" not in cmdline:
             out.append(int(stat.parent.name))
     return out
 
@@ -144,13 +146,14 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_killing_the_parent_ends_its_workers(tmp_path):
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_killing_the_parent_ends_its_workers(tmp_path, executor):
     # runs of several seconds each, so the workers are busy when the parent dies
     path = _write_sweep(tmp_path, set={"horizon": "2000 s", "services.api.arrivals.rate": "4000/s",
                                        "fleets.web.count": 40},
                         axes={"services.api.load_balancer.policy": ["random", "round_robin"]}, replications=2)
     proc = subprocess.Popen([sys.executable, "-m", "simulator", "sweep", str(path), "--jobs", "2",
-                             "--out", str(tmp_path / "out")], cwd=ROOT,
+                             "--executor", executor, "--out", str(tmp_path / "out")], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[int] = []
     try:
