@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: demo test bench lint reference clean
+.PHONY: demo test bench profile lint reference clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+profile: $(STAMP)  # make profile SCENARIO=scenarios/diurnal-week.yaml: profile/ in its run folder
+	$(BIN)/dcsim run $(SCENARIO) --profile
 
 lint: $(STAMP)
 	$(BIN)/ruff check simulator tests benchmarks

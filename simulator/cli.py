@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -96,6 +97,9 @@ def run(
     set_: SetOption = None,
     test: TestOption = False,
     force: ForceOption = False,
+    profile: Annotated[bool, typer.Option(
+        "--profile", help="Also write a profile of the run (cProfile) into the folder's "
+        "profile/: run.pstats and run.txt.")] = False,
 ) -> None:
     """Run a scenario and write tables, summary.json and reports to a folder."""
     from simulator import load_scenario
@@ -104,12 +108,14 @@ def run(
     from simulator.locks import folder_lock
     from simulator.outdir import check_out_dir
     from simulator.preflight import check, estimate
+    from simulator.profiling import profiled
     from simulator.results import write_run
 
     if seed is not None and not 0 <= seed <= MAX_SEED:
         _fail(InputError("--seed", [_problem("--seed", f"must be an integer from 0 to {MAX_SEED}",
                                              seed)]))
-    sc = _guard(lambda: load_scenario(scenario, set_, test=test))
+    with profiled(profile) as prof:
+        sc = _guard(lambda: load_scenario(scenario, set_, test=test))
     folder = out or Path("results") / sc.name / f"seed-{sc.seed if seed is None else seed}"
     _guard(lambda: check_out_dir(folder, "--out"))  # before the simulation, not after it
     if problems := check(estimate(sc), force=force):
@@ -118,10 +124,12 @@ def run(
         with folder_lock(folder, "--out"):  # held from the run to the swap: one writer
             progress, done = _progress_bar()
             try:
-                result = _guard(lambda: run_scenario(sc, seed, progress=progress))
+                with prof.running() if prof else contextlib.nullcontext():
+                    result = _guard(lambda: run_scenario(sc, seed, progress=progress))
             finally:
                 done()
-            write_run(result, folder)
+            extra = prof.files("dcsim " + " ".join(sys.argv[1:])) if prof else None
+            write_run(result, folder, extra=extra)
     except InputError as exc:
         _fail(exc)
     except OSError as exc:  # e.g. the disk filled up or the mount went away during the run
@@ -340,7 +348,6 @@ def main() -> None:
 
 def _report_bug(exc: BaseException) -> int:
     import tempfile
-    import time
     import traceback
 
     text = "".join(traceback.format_exception(exc))

@@ -37,8 +37,8 @@ from simulator.io import umask
 
 MARKER = ".dcsim-run"
 RUN_ENTRIES = {MARKER, "scenario.resolved.yaml", "summary.json", "report.md", "report.html",
-               "tables", "plots"}
-RUN_SUBFOLDERS = {"tables": ".parquet", "plots": ".png"}
+               "tables", "plots", "profile"}
+RUN_SUBFOLDERS = {"tables": ".parquet", "plots": ".png", "profile": (".pstats", ".txt")}
 _OUR_TEMP = re.compile(r"^\..+\.tmp$")  # an atomic write that was cut short (simulator.io)
 
 

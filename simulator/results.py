@@ -1,7 +1,8 @@
 """Run folders: write a RunResult to disk safely and read it back, refusing broken folders.
 
 Layout of a run folder: scenario.resolved.yaml, summary.json, tables/<name>.parquet,
-report.md, report.html, plots/*.png and ``.dcsim-run``, a manifest naming the run and the size
+report.md, report.html, plots/*.png, with --profile profile/run.pstats and run.txt, and
+``.dcsim-run``, a manifest naming the run and the size
 of every file it wrote (reports excepted, since ``dcsim report`` rebuilds them), which marks the
 folder as dcsim's.  ``write_run`` builds the whole folder beside the old one and swaps it in
 (``simulator.outdir.replacing``) under the folder's lock, so a folder always holds one whole run,
@@ -11,6 +12,7 @@ the previous one survives any failure or kill, and files dcsim did not write are
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +20,17 @@ import pandas as pd
 
 from simulator.engine.runner import RunResult
 from simulator.errors import input_error
-from simulator.io import read_json, write_json, write_parquet, write_text
+from simulator.io import read_json, write_bytes, write_json, write_parquet, write_text
 from simulator.locks import folder_lock
 from simulator.outdir import MARKER, check_out_dir, replacing
 from simulator.scenario.loader import dump_scenario
 
 
-def write_run(result: RunResult, out_dir: Path, *, reports: bool = True) -> Path:
+def write_run(result: RunResult, out_dir: Path, *, reports: bool = True,
+              extra: Mapping[str, bytes] | None = None) -> Path:
     """Write a run's files into a fresh folder and swap it in for out_dir; return out_dir.
 
+    `extra` adds files by path relative to the folder (the profile of `dcsim run --profile`).
     InputError when out_dir cannot be written, holds files dcsim did not write, or another
     process is writing it.
     """
@@ -40,6 +44,7 @@ def write_run(result: RunResult, out_dir: Path, *, reports: bool = True) -> Path
                 *(write_parquet(new / "tables" / f"{name}.parquet", frame)
                   for name, frame in result.tables.items()),
                 write_json(new / "summary.json", result.summary),
+                *(write_bytes(new / name, data) for name, data in (extra or {}).items()),
             ):
                 sizes[path.relative_to(new).as_posix()] = path.stat().st_size
             from simulator import __version__

@@ -22,6 +22,7 @@ import csv
 import io
 import multiprocessing as mp
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -49,6 +50,23 @@ MB2 = "x" * (2 * 1024 * 1024)
 
 
 # ------------------------------------------------------------------------------------ harness
+
+# The modules the commands import on first use, imported here once so that every forked child
+# inherits them: a case's time is then the command's own work, not the first import of numba,
+# pandas or the sweep machinery in whichever worker happens to run it first (which, on two
+# busy cores, alone took over a second).
+WARM = sorted(set(re.findall(r"^\s+from (simulator[\w.]*) import",
+                             (ROOT / "simulator" / "cli.py").read_text(), re.M)))
+"""The modules simulator/cli.py imports inside its commands."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_imports():
+    import importlib
+
+    for name in ["simulator.cli", *WARM]:
+        importlib.import_module(name)
+
 
 
 def _memory_cap() -> None:

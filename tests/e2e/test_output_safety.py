@@ -375,3 +375,31 @@ def test_report_on_a_whole_folder_still_works(tmp_path, good_run):
     assert result.exit_code == 0, result.output
     assert json.loads((run_dir / MARKER).read_text())["seed"] == 1
     assert _siblings(run_dir) == []
+
+
+# --- profiles --------------------------------------------------------------------------------
+
+
+def test_run_with_profile_writes_it_into_the_run_folder(tmp_path):
+    import pstats
+
+    out = tmp_path / "p"
+    result = runner.invoke(app, ["run", *FAST, "--profile", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    stats = pstats.Stats(str(out / "profile" / "run.pstats"))
+    assert any(name == "run" and "engine/runner.py" in file
+               for file, _, name in stats.stats)  # the simulation is in it
+    text = (out / "profile" / "run.txt").read_text()
+    assert "wall time profiled" in text and "cumulative" in text
+    manifest = json.loads((out / MARKER).read_text())
+    assert {"profile/run.pstats", "profile/run.txt"} <= set(manifest["files"])
+    _seed(out)  # a whole run folder, which a plain rerun replaces
+    assert runner.invoke(app, ["run", *FAST, "--out", str(out)]).exit_code == 0
+    assert not (out / "profile").exists()
+
+
+def test_a_foreign_file_in_profile_makes_the_folder_foreign(tmp_path):
+    out = tmp_path / "p"
+    assert runner.invoke(app, ["run", *FAST, "--profile", "--out", str(out)]).exit_code == 0
+    (out / "profile" / "notes.docx").write_text("mine")
+    _exit2(runner.invoke(app, ["run", *FAST, "--out", str(out)]), "notes.docx")
