@@ -52,20 +52,27 @@ MB2 = "x" * (2 * 1024 * 1024)
 # ------------------------------------------------------------------------------------ harness
 
 # The modules the commands import on first use, imported here once so that every forked child
-# inherits them: a case's time is then the command's own work, not the first import of numba,
-# pandas or the sweep machinery in whichever worker happens to run it first (which, on two
-# busy cores, alone took over a second).
+# inherits them: a case's time is then the command's own work, not the first import (compiled
+# from source: CI sets PYTHONDONTWRITEBYTECODE) of the checks, the price book or the sweep
+# machinery in whichever worker happens to run it first, which took cases over a second.
 WARM = sorted(set(re.findall(r"^\s+from (simulator[\w.]*) import",
                              (ROOT / "simulator" / "cli.py").read_text(), re.M)))
 """The modules simulator/cli.py imports inside its commands."""
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _warm_imports():
+def _warm_imports(tmp_path_factory):
+    """Import those modules, and validate the quickstart once (the modules other modules
+    import on first use, the builtin price book and catalog), before any child is forked."""
     import importlib
+
+    from typer.testing import CliRunner
 
     for name in ["simulator.cli", *WARM]:
         importlib.import_module(name)
+    app = importlib.import_module("simulator.cli").app
+    with contextlib.chdir(tmp_path_factory.mktemp("warm")):
+        assert CliRunner().invoke(app, ["validate", str(QUICKSTART)]).exit_code == 0
 
 
 
