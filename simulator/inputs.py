@@ -46,7 +46,8 @@ class UnsafeYamlError(InputError):
 
 
 MAX_ALIAS_EXPANSION = 100_000
-"""Values that aliases may add to a document once expanded (a "billion laughs" adds 10^9)."""
+"""Items (keys, values, collections: the parser's events) that aliases may replay into a
+document once expanded (a "billion laughs" adds 10^9)."""
 
 MAX_INDENT = 100
 MAX_COMPACT = 50
@@ -139,9 +140,9 @@ def _yaml_error(message: str, text: str, source: str) -> InputError:
     """The parser's message as one line naming where, and what to do."""
     if "alias replay" in message:
         return UnsafeYamlError(source, [Problem(
-            "", f"YAML aliases expand this file by more than the {MAX_ALIAS_EXPANSION:,} values "
-            "allowed (a nested-alias \"bomb\"?); write the values out or use fewer nested "
-            "aliases")])
+            "", f"YAML aliases expand this file by more than the {MAX_ALIAS_EXPANSION:,} items "
+            "allowed (keys, values and collections; a nested-alias \"bomb\"?); write the values "
+            "out or use fewer nested aliases")])
     dup = _DUPLICATE.search(message)
     if dup:
         key = dup.group(1).strip()
@@ -171,7 +172,7 @@ def _where_duplicate(text: str, name: str) -> str:
         return ""
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):  # only a place is lost
         return ""
     seen_nodes: set[int] = set()
     stack = [root] if root is not None else []

@@ -13,7 +13,6 @@ import functools
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
-from pydantic._internal import _validators
 from pydantic_core import CoreSchema
 
 SPEC_CONFIG = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
@@ -21,10 +20,18 @@ SPEC_CONFIG = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=T
 """The configuration of every input model (also for those that cannot subclass Spec)."""
 
 
-_BOUND_CHECKS = {_validators.greater_than_validator: "gt",
-                 _validators.greater_than_or_equal_validator: "ge",
-                 _validators.less_than_validator: "lt",
-                 _validators.less_than_or_equal_validator: "le"}
+def _bound_checks() -> dict[Any, str]:
+    """pydantic's Python bound checks by the constraint each applies ({} if a pydantic release
+    no longer has them: then nothing is folded, and validation is the same, only slower)."""
+    try:
+        from pydantic._internal._validators import NUMERIC_VALIDATOR_LOOKUP
+    except ImportError:
+        return {}
+    return {NUMERIC_VALIDATOR_LOOKUP[k]: k for k in ("gt", "ge", "lt", "le")
+            if k in NUMERIC_VALIDATOR_LOOKUP}
+
+
+_BOUND_CHECKS = _bound_checks()
 
 
 def fold_float_bounds(schema: Any) -> Any:
