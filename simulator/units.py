@@ -232,9 +232,6 @@ def parse_annual_rate(value: object) -> PerSecond:
     return -math.log1p(-f) / _period(per, "fraction per time")
 
 
-_CACHE_SIZE = 4096
-
-
 def _common(text: str, units: dict[str, float]) -> float | None:
     """The quantity in text written the common way ("250 ms", "16 GiB"), else None.
 
@@ -254,6 +251,7 @@ def _common(text: str, units: dict[str, float]) -> float | None:
 
 
 _CACHE_SIZE = 4096
+"""Distinct texts a unit field remembers the value of (the first ones seen)."""
 
 
 def _validator(parse, units: dict[str, float] | None = None):
