@@ -123,13 +123,13 @@ def run(
     try:
         with folder_lock(folder, "--out"):  # held from the run to the swap: one writer
             progress, done = _progress_bar()
-            try:
-                with prof.running() if prof else contextlib.nullcontext():
+            with prof.running() if prof else contextlib.nullcontext():
+                try:
                     result = _guard(lambda: run_scenario(sc, seed, progress=progress))
-            finally:
-                done()
-            extra = prof.files("dcsim " + " ".join(sys.argv[1:])) if prof else None
-            write_run(result, folder, extra=extra)
+                finally:
+                    done()
+                command = "dcsim " + " ".join(sys.argv[1:])
+                write_run(result, folder, extra=(lambda: prof.files(command)) if prof else None)
     except InputError as exc:
         _fail(exc)
     except OSError as exc:  # e.g. the disk filled up or the mount went away during the run

@@ -12,7 +12,7 @@ the previous one survives any failure or kill, and files dcsim did not write are
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,11 @@ from simulator.scenario.loader import dump_scenario
 
 
 def write_run(result: RunResult, out_dir: Path, *, reports: bool = True,
-              extra: Mapping[str, bytes] | None = None) -> Path:
+              extra: Callable[[], Mapping[str, bytes]] | None = None) -> Path:
     """Write a run's files into a fresh folder and swap it in for out_dir; return out_dir.
 
-    `extra` adds files by path relative to the folder (the profile of `dcsim run --profile`).
+    `extra`, called once the reports are written, gives more files by path relative to the
+    folder (the profile of `dcsim run --profile`, which so covers the writing too).
     InputError when out_dir cannot be written, holds files dcsim did not write, or another
     process is writing it.
     """
@@ -38,23 +39,22 @@ def write_run(result: RunResult, out_dir: Path, *, reports: bool = True,
     with folder_lock(out):
         check_out_dir(out)
         with replacing(out) as new:
-            sizes = {}
-            for path in (
+            written = [
                 write_text(new / "scenario.resolved.yaml", dump_scenario(result.scenario)),
                 *(write_parquet(new / "tables" / f"{name}.parquet", frame)
                   for name, frame in result.tables.items()),
                 write_json(new / "summary.json", result.summary),
-                *(write_bytes(new / name, data) for name, data in (extra or {}).items()),
-            ):
-                sizes[path.relative_to(new).as_posix()] = path.stat().st_size
-            from simulator import __version__
-
-            write_json(new / MARKER, {"dcsim": __version__, "scenario": result.scenario.name,
-                                      "seed": result.seed, "files": sizes})
+            ]
             if reports:
                 from simulator.report import build_reports
 
                 build_reports(new)
+            written += [write_bytes(new / name, data) for name, data in (extra or dict)().items()]
+            from simulator import __version__
+
+            sizes = {p.relative_to(new).as_posix(): p.stat().st_size for p in written}
+            write_json(new / MARKER, {"dcsim": __version__, "scenario": result.scenario.name,
+                                      "seed": result.seed, "files": sizes})
     return out
 
 
