@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m simulator.warmup  # compile the kernels into numba's cache once, here
 	touch $(STAMP)
 
 demo: $(STAMP)
