@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import logsumexp
 
 from simulator.distributions.core import (
     Distribution,
@@ -20,6 +19,7 @@ from simulator.distributions.core import (
     count,
     probabilities,
     residual_ages,
+    special,
 )
 
 
@@ -156,11 +156,11 @@ class Mixture(Distribution):
         return lw + np.stack([getattr(c, fn)(x) for c in self.components])
 
     def logsf(self, x):
-        return logsumexp(self._log_terms("logsf", x), axis=0)
+        return special.logsumexp(self._log_terms("logsf", x), axis=0)
 
     def logpdf(self, x):
         try:
-            return logsumexp(self._log_terms("logpdf", x), axis=0)
+            return special.logsumexp(self._log_terms("logpdf", x), axis=0)
         except ValueError as exc:
             raise ValueError(f"this mixture has no density: {exc}") from None
 
@@ -193,7 +193,7 @@ class Mixture(Distribution):
         (w_j sf_j(age) / sf(age)), then draw that component's residual life."""
         a = residual_ages(self, age, count(n))
         log_post = self._log_terms("logsf", a)
-        post = np.exp(log_post - logsumexp(log_post, axis=0))
+        post = np.exp(log_post - special.logsumexp(log_post, axis=0))
         idx = self._pick(rng, post)
         out = np.empty(len(a))
         for j, comp in enumerate(self.components):

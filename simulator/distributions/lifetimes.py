@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special as sc
 
 from simulator.distributions.core import (
     Distribution,
@@ -20,6 +19,7 @@ from simulator.distributions.core import (
     positive,
     probabilities,
     residual_ages,
+    special,
 )
 
 
@@ -67,14 +67,14 @@ class Weibull(Distribution):
         x = as_array(x)
         u = np.maximum(x, 0.0) / self.scale
         with np.errstate(divide="ignore"):
-            out = math.log(self.shape / self.scale) + sc.xlogy(self.shape - 1, u) - u**self.shape
+            out = math.log(self.shape / self.scale) + special.xlogy(self.shape - 1, u) - u**self.shape
         return np.where(x >= 0, out, -np.inf)
 
     def hazard(self, x):
         x = as_array(x)
         u = np.maximum(x, 0.0) / self.scale
         with np.errstate(divide="ignore"):
-            out = np.exp(math.log(self.shape / self.scale) + sc.xlogy(self.shape - 1, u))
+            out = np.exp(math.log(self.shape / self.scale) + special.xlogy(self.shape - 1, u))
         return np.where(x >= 0, out, 0.0)
 
     def ppf(self, q):
@@ -122,20 +122,20 @@ class Gamma(Distribution):
         return rng.gamma(self.shape, self.scale, count(n))
 
     def cdf(self, x):
-        return sc.gammainc(self.shape, np.maximum(as_array(x), 0.0) / self.scale)
+        return special.gammainc(self.shape, np.maximum(as_array(x), 0.0) / self.scale)
 
     def sf(self, x):
-        return sc.gammaincc(self.shape, np.maximum(as_array(x), 0.0) / self.scale)
+        return special.gammaincc(self.shape, np.maximum(as_array(x), 0.0) / self.scale)
 
     def logpdf(self, x):
         x = as_array(x)
         u = np.maximum(x, 0.0) / self.scale
         with np.errstate(divide="ignore"):
-            out = sc.xlogy(self.shape - 1, u) - u - sc.gammaln(self.shape) - math.log(self.scale)
+            out = special.xlogy(self.shape - 1, u) - u - special.gammaln(self.shape) - math.log(self.scale)
         return np.where(x >= 0, out, -np.inf)
 
     def ppf(self, q):
-        return self.scale * sc.gammaincinv(self.shape, probabilities(q))
+        return self.scale * special.gammaincinv(self.shape, probabilities(q))
 
     def isf(self, s):
-        return self.scale * sc.gammainccinv(self.shape, probabilities(s))
+        return self.scale * special.gammainccinv(self.shape, probabilities(s))

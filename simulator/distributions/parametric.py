@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special as sc
 
 from simulator.distributions.core import (
     Distribution,
@@ -21,6 +20,7 @@ from simulator.distributions.core import (
     positive,
     probabilities,
     residual_ages,
+    special,
 )
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -143,13 +143,13 @@ class LogNormal(Distribution):
             return (np.log(np.maximum(as_array(x), 0.0)) - self.mu) / self.sigma
 
     def cdf(self, x):
-        return sc.ndtr(self._z(x))
+        return special.ndtr(self._z(x))
 
     def sf(self, x):
-        return sc.ndtr(-self._z(x))
+        return special.ndtr(-self._z(x))
 
     def logsf(self, x):
-        return sc.log_ndtr(-self._z(x))
+        return special.log_ndtr(-self._z(x))
 
     def logpdf(self, x):
         x, z = as_array(x), self._z(x)
@@ -158,16 +158,16 @@ class LogNormal(Distribution):
         return np.where(x > 0, out, -np.inf)
 
     def ppf(self, q):
-        return np.exp(self.mu + self.sigma * sc.ndtri(probabilities(q)))
+        return np.exp(self.mu + self.sigma * special.ndtri(probabilities(q)))
 
     def isf(self, s):
-        return np.exp(self.mu - self.sigma * sc.ndtri(probabilities(s)))
+        return np.exp(self.mu - self.sigma * special.ndtri(probabilities(s)))
 
     def sample_residual(self, rng, n, age):
         """Inversion in log space (log sf and ``ndtri_exp``), sound at any depth of the tail."""
         a = residual_ages(self, age, count(n))
         log_s = self.logsf(a) + np.log1p(-rng.random(len(a)))
-        return np.maximum(np.exp(self.mu - self.sigma * sc.ndtri_exp(log_s)) - a, 0.0)
+        return np.maximum(np.exp(self.mu - self.sigma * special.ndtri_exp(log_s)) - a, 0.0)
 
 
 @dataclass(frozen=True)
