@@ -30,15 +30,21 @@ def scenario(policy: str, latency: str) -> dict:
     }
 
 
-def main() -> None:
-    from simulator import run
+def warm() -> None:
+    """Run every kernel once (compiling it, or loading it from the cache): at install, and in
+    every sweep worker before its first run is timed."""
     from simulator.compute.kernel import POLICIES
+    from simulator.engine.runner import run
     from simulator.scenario.loader import validate_scenario
 
-    started = time.perf_counter()
     for policy in POLICIES:
         for latency in ("exact", "sketch"):
             run(validate_scenario(scenario(policy, latency), "warmup"))
+
+
+def main() -> None:
+    started = time.perf_counter()
+    warm()
     print(f"dcsim: numba kernels compiled and cached in {time.perf_counter() - started:.1f} s")
 
 

@@ -13,6 +13,7 @@ atomically as it arrives.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -71,6 +72,9 @@ class LocalExecutor:
                         yield item, result
                     if broken:
                         break
+            except BaseException:  # SIGTERM, Ctrl-C, an error: no run is waited for
+                _kill_workers(pool)
+                raise
             finally:
                 pool.shutdown(wait=not broken, cancel_futures=True)
             if broken:
@@ -83,6 +87,14 @@ class LocalExecutor:
 
     def close(self) -> None:
         pass
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's worker processes now (shutdown alone waits for the runs they are in, and
+    so would the interpreter's exit)."""
+    for process in list(getattr(pool, "_processes", {}).values()):  # no public API before 3.14
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
 
 
 def _watch_parent(parent: int, poll_s: float = 0.5) -> None:
@@ -147,19 +159,11 @@ class DaskExecutor:
 
 
 def _warm_worker() -> None:
-    """Import the engine and run a tiny scenario in a fresh worker, so compiled kernels and
-    lazily imported modules are loaded once at start-up rather than inside the first run."""
-    from simulator.engine.runner import run
-    from simulator.scenario.loader import validate_scenario
+    """Load the engine and its compiled kernels in a fresh worker (simulator.warmup), so that
+    they are loaded once at start-up rather than inside the first run."""
+    from simulator.warmup import warm
 
-    policies = ("random", "round_robin", "least_outstanding")
-    services = {
-        p: {"fleet": p, "arrivals": {"process": "poisson", "rate": 20},
-            "service_time": {"dist": "exponential", "mean": 0.01}, "load_balancer": {"policy": p}}
-        for p in policies
-    }
-    fleets = {p: {"instance_type": "m5.large", "count": 1} for p in policies}
-    run(validate_scenario({"name": "warm-up", "horizon": 5, "fleets": fleets, "services": services}, "warm-up"))
+    warm()
 
 
 def make_executor(kind: str = "local", jobs: int = 1, scheduler: str | None = None) -> Executor:

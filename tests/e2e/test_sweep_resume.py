@@ -146,10 +146,13 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("executor", ["local", "dask"])
-def test_killing_the_parent_ends_its_workers(tmp_path, executor):
+@pytest.mark.parametrize(("executor", "sig"), [("local", signal.SIGKILL), ("dask", signal.SIGKILL),
+                                             ("local", signal.SIGTERM), ("dask", signal.SIGTERM)])
+def test_killing_the_parent_ends_its_workers(tmp_path, executor, sig):
     # runs of several seconds each, so the workers are busy when the parent dies
-    path = _write_sweep(tmp_path, set={"horizon": "2000 s", "services.api.arrivals.rate": "4000/s",
+    # SIGTERM: runs of ten seconds and more, so that waiting for one would show
+    horizon = "2000 s" if sig == signal.SIGKILL else "20000 s"
+    path = _write_sweep(tmp_path, set={"horizon": horizon, "services.api.arrivals.rate": "4000/s",
                                        "fleets.web.count": 40},
                         axes={"services.api.load_balancer.policy": ["random", "round_robin"]}, replications=2)
     proc = subprocess.Popen([sys.executable, "-m", "simulator", "sweep", str(path), "--jobs", "2",
@@ -162,8 +165,13 @@ def test_killing_the_parent_ends_its_workers(tmp_path, executor):
             assert proc.poll() is None and time.time() < deadline, "no worker processes started"
             time.sleep(0.05)
         time.sleep(0.5)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        os.kill(proc.pid, sig)
+        killed = time.time()
+        code = proc.wait(timeout=60)
+        if sig == signal.SIGTERM:  # no run is waited for; the lock goes with the parent
+            assert time.time() - killed < 5
+            assert code == 128 + signal.SIGTERM
+            assert not any(p.name.endswith(".lock") for p in tmp_path.iterdir())
         deadline = time.time() + 5
         while (alive := [w for w in workers if _alive(w)]) and time.time() < deadline:
             time.sleep(0.1)
