@@ -22,8 +22,22 @@ from numba import njit
 RANDOM = 0
 ROUND_ROBIN = 1
 LEAST_OUTSTANDING = 2
+POWER_OF_TWO = 3
+WEIGHTED_RANDOM = 4
 POLICIES: dict[str, int] = {"random": RANDOM, "round_robin": ROUND_ROBIN,
-                            "least_outstanding": LEAST_OUTSTANDING}
+                            "least_outstanding": LEAST_OUTSTANDING,
+                            "power_of_two_choices": POWER_OF_TWO,
+                            "weighted_random": WEIGHTED_RANDOM}
+NEEDS_UNIFORM = (RANDOM, POWER_OF_TWO, WEIGHTED_RANDOM)
+"""Policies that draw their decision from the request's routing uniform."""
+HORIZON = 4.0
+"""The departure calendar of :func:`_serve_indexed` covers this many mean service times."""
+BUCKET_ARRIVALS = 2.0
+"""A calendar bucket is this many mean inter-arrival times of the batch long."""
+SCAN_MAX = 32
+"""Least-outstanding pools of at most this many instances are routed by scanning every
+instance (vectorised, fastest when small); larger pools through the index.  Both give the
+same decisions."""
 
 
 @dataclass(eq=False)
@@ -159,7 +173,7 @@ def _sift_down(hs, hi, m, j, x, xi):
 @njit(cache=True)
 def _serve_fixed(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, service, route_u,
                  policy, k0, out_inst, out_start, out_done):
-    """RANDOM / ROUND_ROBIN: serve requests k0..; return n, or the k where the buffer must grow.
+    """RANDOM / ROUND_ROBIN / WEIGHTED_RANDOM: serve k0..; return n, or where the buffer must grow.
 
     A request is written to the wait buffer without a branch; the size grows only if it
     waits.  A full buffer drops started entries in bulk and asks to grow when mostly live,
@@ -167,9 +181,15 @@ def _serve_fixed(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, servi
     """
     n_inst, cmax = free.shape
     cap, m, r, k = hs.shape[0], wait_n[0], rr[0], k0
+    cum = np.cumsum(cpus) if policy == WEIGHTED_RANDOM else cpus
     while k < arrivals.shape[0]:
         t = arrivals[k]
-        i = min(max(int(route_u[k] * n_inst), 0), n_inst - 1) if policy == RANDOM else r
+        if policy == ROUND_ROBIN:
+            i = r
+        elif policy == RANDOM:
+            i = min(max(int(route_u[k] * n_inst), 0), n_inst - 1)
+        else:  # the first instance whose cumulative vCPUs exceed u * total
+            i = min(int(np.searchsorted(cum, route_u[k] * cum[-1], side="right")), n_inst - 1)
         srv, f = 0, free[i, 0]
         for s in range(1, cmax):
             if free[i, s] < f:
@@ -190,7 +210,7 @@ def _serve_fixed(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, servi
         waiting[i] += st > t
         free[i, srv] = out_done[k] = st + service[k]
         out_inst[k], out_start[k] = i, st
-        if policy != RANDOM:
+        if policy == ROUND_ROBIN:
             r = i + 1 if i + 1 < n_inst else 0
         k += 1
     wait_n[0], rr[0] = m, r
@@ -286,14 +306,314 @@ def _serve_lor(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, service
     return k
 
 
+_DEBRUIJN = 0x03F79D71B4CB0A89
+_CTZ = np.zeros(64, np.int64)
+_CTZ[[((_DEBRUIJN << b) & 0xFFFFFFFFFFFFFFFF) >> 58 for b in range(64)]] = np.arange(64)
+_INST = (1 << 24) - 1
+"""The instance field of a departure calendar link (pools of up to 16,777,216 instances)."""
+_LEVELS = 64
+"""Count levels held as bitsets by the least-outstanding index: [least, least + 64)."""
+
+
+@njit(cache=True)
+def _ctz(x):
+    """Index of the lowest set bit of a non-zero int64 (de Bruijn multiplication)."""
+    return _CTZ[(((x & -x) * _DEBRUIJN) >> 58) & 63]
+
+
+@njit(cache=True)
+def _dep_push(dt, di, m, d, i):
+    """Push departure (d, i) on the min-heap of size m (capacity checked by the caller)."""
+    j = m
+    while j > 0 and dt[(j - 1) >> 1] > d:
+        dt[j], di[j], j = dt[(j - 1) >> 1], di[(j - 1) >> 1], (j - 1) >> 1
+    dt[j], di[j] = d, i
+
+
+@njit(cache=True)
+def _serve_indexed(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, service, route_u,
+                   policy, k0, out_inst, out_start, out_done):
+    """LEAST_OUTSTANDING and POWER_OF_TWO through indexes: O(1) amortised per request.
+
+    The number of requests in system of instance i at t is the number of its requests with
+    done > t (in service or waiting).  Those done times (departures), built on entry from the
+    state (see :func:`_departures`), wait in a calendar: a ring of buckets of about two
+    inter-arrival times each, covering several mean service times ahead (later ones in a
+    min-heap); each arrival first takes out the departures it has passed.
+
+    Least outstanding keeps the instances in levels by count: level c is a bitset of the
+    instances with c requests in system, with a summary bit per non-empty word, for the 64
+    counts from the least one up (an instance further above is only counted, and put back
+    by a scan of the counts when the least count comes within 64 of it: needed only while
+    counts spread by 64 or more).  The least count's first instance from the round-robin
+    pointer on (then from 0) is found by a few word operations: exactly the decisions of
+    :func:`_serve_lor`'s scan.  POWER_OF_TWO keeps the counts only.  Each instance's server
+    free times are kept as a sorted row (the first frees first).  The wait buffer is kept as
+    :func:`_serve_fixed` keeps it.  Stopping at k leaves the state as if request k was not
+    seen yet.  The level updates are written out in the loop: a call of a compiled function
+    with array arguments costs more than the update itself.
+    """
+    n_inst, cmax = free.shape
+    n = arrivals.shape[0]
+    if k0 >= n:
+        return k0
+    t0 = arrivals[k0]
+    fs = free.copy()
+    for j in range(n_inst):
+        fs[j].sort()
+    cap, m, r, k = hs.shape[0], wait_n[0], rr[0], k0
+    count, dt, di, nd = _departures(fs, cpus, ready, hs, hi, m, t0)
+    lor = policy == LEAST_OUTSTANDING
+    nw = (n_inst + 63) >> 6
+    bits = np.zeros((_LEVELS, nw), np.int64)
+    summ = np.zeros((_LEVELS, (nw + 63) >> 6), np.int64)
+    lsize = np.zeros(_LEVELS, np.int64)
+    lo, over = count.min(), 0  # least count; instances above the levels
+    if lor:
+        for j in range(n_inst):
+            c = count[j]
+            if c - lo < _LEVELS:
+                w = j >> 6
+                summ[c & 63, w >> 6] |= 1 << (w & 63)
+                bits[c & 63, w] |= 1 << (j & 63)
+                lsize[c & 63] += 1
+            else:
+                over += 1
+    # calendar: bucket b holds departures x with int((x - t0) * rate) == b (monotone in x, so
+    # a departure <= t is never in a bucket after t's); ring of nb buckets from bucket cur
+    span = arrivals[n - 1] - t0
+    rate = (n - k0) / span / BUCKET_ARRIVALS if span > 0 else 1.0  # buckets per second
+    mean_s = service[k0:].mean()
+    nb = 1024
+    while nb < min(HORIZON * rate * mean_s, 1 << 20):
+        nb *= 2
+    mask = nb - 1
+    head = np.full(nb, -1, np.int32)
+    size = max(2 * nd, 1024)
+    # node p: its time at nt[2p], its next node and instance at link[2p + 1] = next << 24 | i
+    # (one cache line for both); -1 ends a list
+    nt = np.empty(2 * size)
+    link = nt.view(np.int64)
+    spare, top = -1, 0  # free-node stack, first never-used node
+    ot, oi, on = np.empty(64), np.empty(64, np.int64), 0  # the overflow heap
+    gone = np.empty(size + 64, np.int64)  # instances whose requests left, to update
+    cur = 0
+    for e in range(nd + n - k0):
+        if e < nd:  # the departures of the state first, then one per request
+            d, i = dt[e], di[e]
+        else:
+            t = arrivals[k]
+            bt, ng = int((t - t0) * rate), 0
+            if bt - cur >= nb:  # a long gap: the whole ring is behind t
+                cur = bt - nb
+            while cur < bt:  # buckets wholly before t
+                p = head[cur & mask]
+                while p >= 0:
+                    x = link[2 * p + 1]
+                    gone[ng], ng = x & _INST, ng + 1
+                    link[2 * p + 1], spare, p = spare << 24, p, x >> 24
+                head[cur & mask] = -1
+                cur += 1
+            p, prev = head[cur & mask], -1  # t's own bucket: only departures <= t
+            while p >= 0:
+                x = link[2 * p + 1]
+                q = x >> 24
+                if nt[2 * p] <= t:
+                    gone[ng], ng = x & _INST, ng + 1
+                    if prev < 0:
+                        head[cur & mask] = q
+                    else:
+                        link[2 * prev + 1] = (q << 24) | (link[2 * prev + 1] & _INST)
+                    link[2 * p + 1], spare = spare << 24, p
+                else:
+                    prev = p
+                p = q
+            while on > 0 and ot[0] <= t:
+                gone[ng], ng = oi[0], ng + 1
+                on -= 1
+                _sift_down(ot, oi, on, 0, ot[on], oi[on])
+            for g in range(ng):
+                j = gone[g]
+                c = count[j]
+                count[j] = c - 1
+                if not lor:
+                    continue
+                if c - lo < _LEVELS:  # out of level c
+                    w = j >> 6
+                    bits[c & 63, w] &= ~(1 << (j & 63))
+                    if bits[c & 63, w] == 0:
+                        summ[c & 63, w >> 6] &= ~(1 << (w & 63))
+                    lsize[c & 63] -= 1
+                else:
+                    over -= 1
+                c -= 1
+                if c < lo:  # a new least count: the top level leaves the ring
+                    lo = c
+                    if lsize[c & 63]:
+                        over += lsize[c & 63]
+                        bits[c & 63, :] = 0
+                        summ[c & 63, :] = 0
+                        lsize[c & 63] = 0
+                if c - lo < _LEVELS:  # into level c
+                    w = j >> 6
+                    summ[c & 63, w >> 6] |= 1 << (w & 63)
+                    bits[c & 63, w] |= 1 << (j & 63)
+                    lsize[c & 63] += 1
+                else:
+                    over += 1
+            if lor:  # the first instance of the least level from r on, else from 0
+                s, i, j = lo & 63, -1, r
+                while i < 0:
+                    w = j >> 6
+                    x = bits[s, w] & (-1 << (j & 63))
+                    if x:
+                        i = (w << 6) | _ctz(x)
+                        break
+                    w += 1
+                    while w < nw:
+                        sw = w >> 6
+                        y = summ[s, sw] & (-1 << (w & 63))
+                        if y:
+                            w = (sw << 6) | _ctz(y)
+                            i = (w << 6) | _ctz(bits[s, w])
+                            break
+                        w = (sw + 1) << 6
+                    j = 0  # none from r on: wrap (the least level is never empty)
+            else:  # two instances drawn from one uniform: its leading digits, then the next
+                x = route_u[k] * n_inst
+                a = min(max(int(x), 0), n_inst - 1)
+                b = min(max(int((x - a) * n_inst), 0), n_inst - 1)
+                i = b if count[b] < count[a] else a
+            st = t if t > fs[i, 0] else fs[i, 0]
+            if m == cap:
+                live = 0
+                for j in range(m):
+                    if hs[j] > t:
+                        hs[live], hi[live], live = hs[j], hi[j], live + 1
+                    else:
+                        waiting[hi[j]] -= 1
+                m = live
+                if 2 * m > cap:
+                    break
+            hs[m], hi[m] = st, i
+            m += st > t
+            waiting[i] += st > t
+            d = st + service[k]
+            for s in range(cmax - 1):  # drop the first and insert d in order, branch-free
+                fs[i, s] = min(fs[i, s + 1], max(fs[i, s], d) if s else d)
+            fs[i, cmax - 1] = max(fs[i, cmax - 1], d) if cmax > 1 else d
+            c = count[i]
+            count[i] = c + 1
+            if lor:  # from the least level (i is in it) to the next
+                w = i >> 6
+                bits[c & 63, w] &= ~(1 << (i & 63))
+                if bits[c & 63, w] == 0:
+                    summ[c & 63, w >> 6] &= ~(1 << (w & 63))
+                lsize[c & 63] -= 1
+                c += 1
+                summ[c & 63, w >> 6] |= 1 << (w & 63)
+                bits[c & 63, w] |= 1 << (i & 63)
+                lsize[c & 63] += 1
+                if lsize[lo & 63] == 0:  # the least level emptied: the least count rises
+                    lo += 1
+                    if over > 0:
+                        c = lo + _LEVELS - 1
+                        for j in range(n_inst):
+                            if count[j] == c:
+                                w = j >> 6
+                                summ[c & 63, w >> 6] |= 1 << (w & 63)
+                                bits[c & 63, w] |= 1 << (j & 63)
+                                lsize[c & 63] += 1
+                                over -= 1
+                r = i + 1 if i + 1 < n_inst else 0
+            out_done[k] = d
+            out_inst[k], out_start[k] = i, st
+            k += 1
+        bd = (d - t0) * rate
+        if bd - cur >= nb:  # beyond the ring (also +inf): the overflow heap
+            if on == ot.shape[0]:
+                ot, oi = _grow(ot, oi)
+                gone = np.empty(nt.shape[0] // 2 + ot.shape[0], np.int64)
+            _dep_push(ot, oi, on, d, i)
+            on += 1
+            continue
+        if spare >= 0:
+            p, spare = spare, link[2 * spare + 1] >> 24
+        else:
+            if 2 * top == nt.shape[0]:
+                grown = np.empty(2 * nt.shape[0])
+                grown[:nt.shape[0]] = nt
+                nt, link = grown, grown.view(np.int64)
+                gone = np.empty(nt.shape[0] // 2 + ot.shape[0], np.int64)
+            p, top = top, top + 1
+        b = int(bd) & mask
+        nt[2 * p], link[2 * p + 1], head[b] = d, (head[b] << 24) | i, p
+    free[:, :] = fs
+    wait_n[0], rr[0] = m, r
+    return k
+
+
+@njit(cache=True)
+def _grow(dt, di):
+    """The departure heap's arrays at twice their capacity."""
+    t2, i2 = np.empty(2 * dt.shape[0]), np.empty(2 * dt.shape[0], np.int64)
+    t2[:dt.shape[0]], i2[:dt.shape[0]] = dt, di
+    return t2, i2
+
+
+@njit(cache=True)
+def _departures(fs, cpus, ready, hs, hi, m, t):
+    """Per-instance requests in system at t, and their done times as a min-heap.
+
+    t is not earlier than any arrival served.  On a server, the requests after t run back to
+    back: each waiting one starts when the one before it is done, and the last is done when
+    the server is free.  So the done times of a ready instance's requests are its free times
+    > t and its wait starts > t.  On an instance not ready at t every request waits, the
+    first on each server starting at ready: its done times are its wait starts and free
+    times > ready, plus ready once for every request left over (a request done at ready).
+    """
+    n_inst = fs.shape[0]
+    count = np.zeros(n_inst, np.int64)  # waiting, then in system
+    above = np.zeros(n_inst, np.int64)  # done times pushed so far
+    size = 1024 + m
+    for j in range(n_inst):
+        size += cpus[j]
+    dt, di, nd = np.empty(size), np.empty(size, np.int64), 0
+    for j in range(m):
+        i = hi[j]
+        if hs[j] > t:
+            count[i] += 1
+            if hs[j] > ready[i]:
+                dt[nd], di[nd], nd = hs[j], i, nd + 1
+                above[i] += 1
+    for i in range(n_inst):
+        lim = ready[i] if ready[i] > t else t
+        for s in range(cpus[i]):
+            if fs[i, s] > lim:
+                dt[nd], di[nd], nd = fs[i, s], i, nd + 1
+                above[i] += 1
+        if ready[i] > t:
+            for _ in range(count[i] - above[i]):
+                if nd == dt.shape[0]:
+                    dt, di = _grow(dt, di)
+                dt[nd], di[nd], nd = ready[i], i, nd + 1
+        else:
+            count[i] = above[i]
+    for j in range(nd // 2 - 1, -1, -1):
+        _sift_down(dt, di, nd, j, dt[j], di[j])
+    return count, dt, di, nd
+
+
 def serve(state: QueueState, arrivals: np.ndarray, service: np.ndarray,
           route_u: np.ndarray | None, policy: int) -> ServeResult:
     """Route and serve one batch of requests through the pool, updating ``state`` in place.
 
     ``arrivals`` are sorted float64 seconds (and not earlier than any arrival of a previous
     call on the same state); ``service`` is float64 seconds (>= 0) of work on one vCPU;
-    ``route_u`` holds uniforms in [0, 1), one per request, used only by RANDOM (instance =
-    int(u * n_inst)); it may be None for the other policies.  Raises ValueError when the pool
+    ``route_u`` holds uniforms in [0, 1), one per request, used by the policies that draw
+    (RANDOM: instance int(u * n_inst); WEIGHTED_RANDOM: the instance whose share of the
+    pool's vCPUs holds u; POWER_OF_TWO: see :func:`_serve_indexed`); it may be None for the
+    others.  Raises ValueError when the pool
     has no instance: dropping requests is the engine's decision, not the kernel's.
     """
     arrivals = np.ascontiguousarray(arrivals, dtype=np.float64)
@@ -302,11 +622,12 @@ def serve(state: QueueState, arrivals: np.ndarray, service: np.ndarray,
         raise ValueError(f"arrivals {arrivals.shape} and service {service.shape} must be 1-D "
                          "and of equal length")
     n = arrivals.shape[0]
-    if policy not in (RANDOM, ROUND_ROBIN, LEAST_OUTSTANDING):
+    if policy not in POLICIES.values():
         raise ValueError(f"unknown routing policy {policy!r}; expected one of {POLICIES}")
     if route_u is None:
-        if policy == RANDOM:
-            raise ValueError("RANDOM routing needs route_u (one uniform per request)")
+        if policy in NEEDS_UNIFORM:
+            name = next(k for k, v in POLICIES.items() if v == policy)
+            raise ValueError(f"{name} routing needs route_u (one uniform per request)")
         route_u = np.empty(0)
     else:
         route_u = np.ascontiguousarray(route_u, dtype=np.float64)
@@ -314,14 +635,21 @@ def serve(state: QueueState, arrivals: np.ndarray, service: np.ndarray,
             raise ValueError(f"route_u has shape {route_u.shape}, expected ({n},)")
     if state.n_instances == 0:
         raise ValueError("cannot serve requests: the pool has no instance")
+    if state.n_instances > _INST + 1:
+        raise ValueError(f"a pool holds at most {_INST + 1:,} instances, got "
+                         f"{state.n_instances:,}")
     if n > 1 and np.any(arrivals[1:] < arrivals[:-1]):
         raise ValueError("arrivals must be sorted in non-decreasing order")
     if not np.all(service >= 0.0):  # requests on a server then run back to back, in order
         raise ValueError("service times must be non-negative numbers (no NaN)")
     out = (np.empty(n, dtype=np.int32), np.empty(n), np.empty(n))
     state.rr[0] %= state.n_instances
-    kernel, s, k = _serve_lor if policy == LEAST_OUTSTANDING else _serve_fixed, state, 0
-    # both kernels take the same arguments; each returns where the wait buffer must grow
+    s, k = state, 0
+    if policy == POWER_OF_TWO or (policy == LEAST_OUTSTANDING and s.n_instances > SCAN_MAX):
+        kernel = _serve_indexed
+    else:
+        kernel = _serve_lor if policy == LEAST_OUTSTANDING else _serve_fixed
+    # the kernels take the same arguments; each returns where the wait buffer must grow
     while (k := kernel(s.free, s.cpus, s.ready, s.wait_start, s.wait_inst, s.wait_n, s.waiting,
                        s.rr, arrivals, service, route_u, policy, k, *out)) < n:
         state._grow_heap()

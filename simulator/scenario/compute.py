@@ -212,8 +212,14 @@ class LoadBalancer(Spec):
     Services on one fleet share its target group (its instances), so they must agree on it.
     """
 
-    policy: Literal["random", "round_robin", "least_outstanding"] = "round_robin"
-    """random (uniform), round_robin, or least_outstanding (fewest requests in system)."""
+    policy: Literal["random", "round_robin", "least_outstanding", "power_of_two_choices",
+                    "weighted_random"] = "round_robin"
+    """random (uniform), round_robin, least_outstanding (fewest requests in system; ties in
+    round-robin order), power_of_two_choices (the fewer in system of two targets drawn at
+    random, with replacement; not an AWS algorithm: the supermarket model, as in Envoy and
+    NGINX), or weighted_random (random in proportion to each target's vCPUs, for mixed
+    instance types; AWS's algorithm of that name weighs targets equally unless anomaly
+    mitigation lowers a target's weight, which dcsim does not model)."""
     health_check: HealthCheck | None = None
     """Health checks a target must pass before it is in service; none = in service as soon as
     its instance is running."""

@@ -76,7 +76,8 @@ def assert_matches(result, ref):
 
 
 def test_policy_names_map_to_constants():
-    assert POLICIES == {"random": 0, "round_robin": 1, "least_outstanding": 2}
+    assert POLICIES == {"random": 0, "round_robin": 1, "least_outstanding": 2,
+                        "power_of_two_choices": 3, "weighted_random": 4}
 
 
 @pytest.mark.parametrize("policy", ALL)
