@@ -171,6 +171,19 @@ def _sift_down(hs, hi, m, j, x, xi):
 
 
 @njit(cache=True)
+def _compact(hs, hi, m, waiting, t):
+    """Drop the wait-buffer entries started by t (rare: when the buffer is full); return the
+    number left."""
+    live = 0
+    for j in range(m):
+        if hs[j] > t:
+            hs[live], hi[live], live = hs[j], hi[j], live + 1
+        else:
+            waiting[hi[j]] -= 1
+    return live
+
+
+@njit(cache=True)
 def _serve_fixed(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, service, route_u,
                  policy, k0, out_inst, out_start, out_done):
     """RANDOM / ROUND_ROBIN / WEIGHTED_RANDOM: serve k0..; return n, or where the buffer must grow.
@@ -196,13 +209,7 @@ def _serve_fixed(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, servi
                 srv, f = s, free[i, s]
         st = t if t > f else f
         if m == cap:
-            live = 0
-            for j in range(m):
-                if hs[j] > t:
-                    hs[live], hi[live], live = hs[j], hi[j], live + 1
-                else:
-                    waiting[hi[j]] -= 1
-            m = live
+            m = _compact(hs, hi, m, waiting, t)
             if 2 * m > cap:
                 break
         hs[m], hi[m] = st, i
@@ -486,13 +493,7 @@ def _serve_indexed(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, ser
                 i = b if count[b] < count[a] else a
             st = t if t > fs[i, 0] else fs[i, 0]
             if m == cap:
-                live = 0
-                for j in range(m):
-                    if hs[j] > t:
-                        hs[live], hi[live], live = hs[j], hi[j], live + 1
-                    else:
-                        waiting[hi[j]] -= 1
-                m = live
+                m = _compact(hs, hi, m, waiting, t)
                 if 2 * m > cap:
                     break
             hs[m], hi[m] = st, i
