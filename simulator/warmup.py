@@ -33,13 +33,19 @@ def scenario(policy: str, latency: str) -> dict:
 def warm() -> None:
     """Run every kernel once (compiling it, or loading it from the cache): at install, and in
     every sweep worker before its first run is timed."""
-    from simulator.compute.kernel import POLICIES
+    import numpy as np
+
+    from simulator.compute.kernel import POLICIES, QueueState, serve
     from simulator.engine.runner import run
     from simulator.scenario.loader import validate_scenario
 
     for policy in POLICIES:
         for latency in ("exact", "sketch"):
             run(validate_scenario(scenario(policy, latency), "warmup"))
+    # an instance leaving while requests wait (the warm-up scenario scales no fleet in)
+    state = QueueState.empty([1, 1])
+    serve(state, np.zeros(4), np.ones(4), None, POLICIES["round_robin"])
+    state.remove_instance(0)
 
 
 def main() -> None:

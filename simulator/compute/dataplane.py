@@ -31,11 +31,11 @@ class ServiceStats:
         self.number = number  # the service's code in the requests table
         self.slo = spec.slo
         self.keep_exact = keep_exact
-        self.sketch = LatencySketch(alpha=sketch_alpha)
+        self._sketch = LatencySketch(alpha=sketch_alpha)
         self._latencies = np.empty(1024 if keep_exact else 0)
         self.arrivals = self.served = self.rejected = self.failed = 0
         self.latency_sum = 0.0
-        self.slow = 0  # served slower than the SLO
+        self._slow = 0  # served slower than the SLO
         self._interval_start = start
         self._reset_interval()
 
@@ -44,6 +44,34 @@ class ServiceStats:
         self._i_lat_sum = self._i_work = self._i_bytes = 0.0
         self._i_slow = 0
         self._i_latencies: list[np.ndarray] = []
+        self._folded = 0  # how many of _i_latencies the sketch and the slow counts hold
+
+    def _fold(self, values: np.ndarray | None = None) -> None:
+        """Count the latencies served since the last fold into the sketch and the SLO counts
+        (once per interval, not per batch: counts do not depend on how values are grouped).
+        `values`: those latencies already concatenated, when the caller has them."""
+        pending = self._i_latencies[self._folded:]
+        if not pending:
+            return
+        if values is None:
+            values = pending[0] if len(pending) == 1 else np.concatenate(pending)
+        slow = int(np.count_nonzero(values > self.slo))
+        self._slow += slow
+        self._i_slow += slow
+        self._sketch.add(values)
+        self._folded = len(self._i_latencies)
+
+    @property
+    def sketch(self) -> LatencySketch:
+        """The latency sketch of every request served so far."""
+        self._fold()
+        return self._sketch
+
+    @property
+    def slow(self) -> int:
+        """Requests served so far slower than the SLO."""
+        self._fold()
+        return self._slow
 
     # ---------------------------------------------------------------- feeding
 
@@ -69,16 +97,12 @@ class ServiceStats:
         if n == 0:
             return
         lat_sum = float(latency.sum())
-        slow = int(np.count_nonzero(latency > self.slo))
         self.served += n
         self.latency_sum += lat_sum
-        self.slow += slow
         self._i_served += n
         self._i_lat_sum += lat_sum
-        self._i_slow += slow
         self._i_bytes += response_bytes
-        self._i_latencies.append(latency)
-        self.sketch.add(latency)
+        self._i_latencies.append(latency)  # counted in the sketch at the interval's end
         if self.keep_exact:
             start, end = self.served - n, self.served
             if end > len(self._latencies):
@@ -95,7 +119,11 @@ class ServiceStats:
         if length <= 0:
             return None, None
         lat = self._i_latencies
-        p99 = quantiles_in_place(np.concatenate(lat), (0.99,))[0] if lat else float("nan")
+        p99 = float("nan")
+        if lat:
+            values = lat[0].copy() if len(lat) == 1 else np.concatenate(lat)
+            self._fold(values if self._folded == 0 else None)
+            p99 = quantiles_in_place(values, (0.99,))[0]
         row = ServiceInterval(
             self.name, self.fleet, start, now, self._i_arrivals, self._i_served,
             self._i_rejected, self._i_failed, self._i_lat_sum, p99,

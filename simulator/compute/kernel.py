@@ -40,12 +40,13 @@ instance (vectorised, fastest when small); larger pools through the index.  Both
 same decisions."""
 
 
-@dataclass(eq=False)
 class QueueState:
     """Queue state of ONE load-balanced pool of instances, carried from call to call.
 
     Deliberately mutable: this is engine state updated in place by :func:`serve`, not a record.
-    Row ``i`` describes instance ``i`` (rows are renumbered by :meth:`remove_instance`).
+    Row ``i`` describes instance ``i``.  Rows live in arrays with spare capacity, so adding an
+    instance writes one row and removing one moves the last row into its place (O(1)
+    amortised, no array copies per change); the attributes below are views of the live rows.
 
     - ``free`` (n_inst, cmax) float64: times (s) the servers (vCPUs) of each instance become
       free, in no fixed order (only the multiset matters); ``+inf`` pads missing servers.
@@ -57,14 +58,15 @@ class QueueState:
     - ``rr`` int64 array of length 1: round-robin / tie-break pointer (next instance to try).
     """
 
-    free: np.ndarray
-    cpus: np.ndarray
-    ready: np.ndarray
-    wait_start: np.ndarray
-    wait_inst: np.ndarray
-    wait_n: np.ndarray
-    waiting: np.ndarray
-    rr: np.ndarray
+    __slots__ = ("_free", "_cpus", "_ready", "_waiting", "wait_start", "wait_inst", "wait_n",
+                 "rr", "_n")
+
+    def __init__(self, free: np.ndarray, cpus: np.ndarray, ready: np.ndarray,
+                 wait_start: np.ndarray, wait_inst: np.ndarray, wait_n: np.ndarray,
+                 waiting: np.ndarray, rr: np.ndarray):
+        self._n = int(cpus.shape[0])
+        self._free, self._cpus, self._ready, self._waiting = free, cpus, ready, waiting
+        self.wait_start, self.wait_inst, self.wait_n, self.rr = wait_start, wait_inst, wait_n, rr
 
     @classmethod
     def empty(cls, cpus: Sequence[int], heap_capacity: int = 64,
@@ -86,45 +88,55 @@ class QueueState:
                    np.zeros(cap, np.int64), np.zeros(1, np.int64), np.zeros(n, np.int64),
                    np.zeros(1, np.int64))
 
+    free = property(lambda self: self._free[:self._n], doc="(n_inst, cmax) server free times")
+    cpus = property(lambda self: self._cpus[:self._n], doc="(n_inst,) servers per instance")
+    ready = property(lambda self: self._ready[:self._n], doc="(n_inst,) ready_at per instance")
+    waiting = property(lambda self: self._waiting[:self._n],
+                       doc="(n_inst,) wait-buffer entries per instance")
+
     @property
     def n_instances(self) -> int:
         """Number of instances (rows) in the pool."""
-        return int(self.cpus.size)
+        return self._n
 
     def add_instance(self, cpus: int, ready_at: float = 0.0) -> int:
-        """Append an instance with ``cpus`` servers free from ``ready_at``; return its row."""
+        """Add an instance with ``cpus`` servers free from ``ready_at`` as the last row; return it."""
         if cpus < 1:
             raise ValueError(f"an instance needs at least 1 vCPU, got {cpus}")
-        n, cmax = self.free.shape
-        if cpus > cmax:
-            self.free = np.hstack([self.free, np.full((n, cpus - cmax), np.inf)])
-            cmax = cpus
-        row = np.full((1, cmax), np.inf)
-        row[0, :cpus] = ready_at
-        self.free = np.vstack([self.free, row])
-        self.cpus, self.ready, self.waiting = (np.append(self.cpus, np.int64(cpus)),
-                                               np.append(self.ready, float(ready_at)),
-                                               np.append(self.waiting, np.int64(0)))
+        n = self._n
+        rows, cmax = self._free.shape
+        if cpus > cmax or n == rows:
+            self._reserve(max(rows, 2 * n, 8) if n == rows else rows, max(cmax, cpus))
+        row = self._free[n]
+        row[:cpus] = ready_at
+        row[cpus:] = np.inf
+        self._cpus[n], self._ready[n], self._waiting[n] = cpus, ready_at, 0
+        self._n = n + 1
         return n
 
     def remove_instance(self, index: int) -> None:
         """Drop row ``index``; its in-flight requests are forgotten here (the engine settles them).
 
-        Later rows shift down by one; the round-robin pointer keeps pointing at the same next
-        instance (or wraps to 0 if that was the removed last row).
+        The last row moves into its place (the other rows keep their numbers), so the order
+        the pool's instances are tried in changes at a removal.  The round-robin pointer keeps
+        pointing at the same next instance; if that was the removed one, at the instance now in
+        its row (or wraps to 0 when it was the last row).
         """
-        n = self.n_instances
+        n = self._n
         if not 0 <= index < n:
             raise IndexError(f"instance index {index} out of range for a pool of {n}")
-        self.free, self.cpus, self.ready, self.waiting = (
-            np.delete(a, index, axis=0) for a in (self.free, self.cpus, self.ready, self.waiting))
-        keep = np.flatnonzero(self.wait_inst[:self.wait_n[0]] != index)
-        inst = self.wait_inst[keep]  # the buffer's order does not matter (a heap is rebuilt)
-        self.wait_start[:keep.size] = self.wait_start[keep]
-        self.wait_inst[:keep.size] = inst - (inst > index)
-        self.wait_n[0] = keep.size
-        ptr = int(self.rr[0]) - (index < self.rr[0])
-        self.rr[0] = ptr % (n - 1) if n > 1 else 0
+        last = n - 1
+        if index != last:
+            self._free[index] = self._free[last]
+            self._cpus[index], self._ready[index] = self._cpus[last], self._ready[last]
+            self._waiting[index] = self._waiting[last]
+        if self.wait_n[0]:
+            _drop_row(self.wait_start, self.wait_inst, self.wait_n, index, last)
+        ptr = int(self.rr[0])
+        self.rr[0] = index if ptr == last else ptr
+        if self.rr[0] >= last:
+            self.rr[0] = 0
+        self._n = last
 
     def in_system(self, t: float) -> np.ndarray:
         """Per-instance number of requests in the system at ``t`` (completion time > t).
@@ -132,15 +144,28 @@ class QueueState:
         Exact for any ``t`` not earlier than the latest arrival served (requests started by
         then may already have left the wait buffer).
         """
-        busy = np.count_nonzero(self.free > t, axis=1) - (self.free.shape[1] - self.cpus)
+        free, cpus = self.free, self.cpus
+        busy = np.count_nonzero(free > t, axis=1) - (free.shape[1] - cpus)
         m = int(self.wait_n[0])
         waiting = np.bincount(self.wait_inst[:m][self.wait_start[:m] > t],
-                              minlength=self.n_instances)
+                              minlength=self._n)
         return (np.where(self.ready > t, 0, busy) + waiting).astype(np.int64)
 
     def copy(self) -> QueueState:
         """An independent deep copy (for what-if runs and tests)."""
-        return QueueState(*(a.copy() for a in vars(self).values()))
+        return QueueState(self.free.copy(), self.cpus.copy(), self.ready.copy(),
+                          self.wait_start.copy(), self.wait_inst.copy(), self.wait_n.copy(),
+                          self.waiting.copy(), self.rr.copy())
+
+    def _reserve(self, rows: int, cmax: int) -> None:
+        n = self._n
+        free = np.full((rows, cmax), np.inf)
+        free[:n, :self._free.shape[1]] = self._free[:n]
+        self._free = free
+        for name, dtype in (("_cpus", np.int64), ("_ready", np.float64), ("_waiting", np.int64)):
+            grown = np.zeros(rows, dtype)
+            grown[:n] = getattr(self, name)[:n]
+            setattr(self, name, grown)
 
     def _grow_heap(self) -> None:
         cap = self.wait_start.size
@@ -181,6 +206,18 @@ def _compact(hs, hi, m, waiting, t):
         else:
             waiting[hi[j]] -= 1
     return live
+
+
+@njit(cache=True)
+def _drop_row(hs, hi, wait_n, index, last):
+    """Forget the wait-buffer entries of instance ``index`` and relabel those of ``last`` as
+    ``index`` (the last row moves into the removed one's place), in one pass."""
+    live = 0
+    for j in range(wait_n[0]):
+        i = hi[j]
+        if i != index:
+            hs[live], hi[live], live = hs[j], (index if i == last else i), live + 1
+    wait_n[0] = live
 
 
 @njit(cache=True)
@@ -643,10 +680,20 @@ def serve(state: QueueState, arrivals: np.ndarray, service: np.ndarray,
         raise ValueError("arrivals must be sorted in non-decreasing order")
     if not np.all(service >= 0.0):  # requests on a server then run back to back, in order
         raise ValueError("service times must be non-negative numbers (no NaN)")
+    return route(state, arrivals, service, route_u, policy)
+
+
+def route(state: QueueState, arrivals: np.ndarray, service: np.ndarray, route_u: np.ndarray,
+          policy: int) -> ServeResult:
+    """:func:`serve` without its checks, for the engine: inputs it drew itself are valid by
+    construction (contiguous float64, sorted, non-negative, a uniform per request or an empty
+    array, a pool with an instance); a call costs a few microseconds less."""
+    n = arrivals.shape[0]
     out = (np.empty(n, dtype=np.int32), np.empty(n), np.empty(n))
-    state.rr[0] %= state.n_instances
     s, k = state, 0
-    if policy == POWER_OF_TWO or (policy == LEAST_OUTSTANDING and s.n_instances > SCAN_MAX):
+    n_inst = s.n_instances
+    s.rr[0] %= n_inst
+    if policy == POWER_OF_TWO or (policy == LEAST_OUTSTANDING and n_inst > SCAN_MAX):
         kernel = _serve_indexed
     else:
         kernel = _serve_lor if policy == LEAST_OUTSTANDING else _serve_fixed

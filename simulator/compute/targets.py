@@ -28,17 +28,18 @@ import simpy
 
 from simulator.compute.dataplane import ServiceStats
 from simulator.compute.instances import Instance
-from simulator.compute.kernel import POLICIES, QueueState, serve
+from simulator.compute.kernel import POLICIES, QueueState, route
 from simulator.compute.workload import RequestBatch, RequestSource
 from simulator.engine.recorder import Recorder
 from simulator.records import EndCause, Request, ServiceInterval, TargetInterval, Transfer
 from simulator.scenario.schema import LoadBalancer
 
 SERVED, FAILED, REJECTED = 0, 1, 2
+_DRAINED, _INSTANCE_LEFT = EndCause.DRAINED.value, EndCause.INSTANCE_LEFT.value
 _FLIGHT = ("arrival", "start", "done", "service", "size", "svc", "inst")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Target:
     """Registration state of one instance in the target group (engine state, mutable)."""
 
@@ -63,13 +64,16 @@ class TargetGroup:
         self.sources = [src for _, src in services]
         self.keep_requests = keep_requests
         self.members: list[Instance] = []  # in service, in queue-row order
-        self._numbers = np.empty(0, np.int64)  # their registry numbers
+        self._numbers = np.empty(64, np.int64)  # their registry numbers (first len(members))
+        self._rows: dict[int, int] = {}  # queue row by instance number
+        self._vcpus = 0  # of the members
         self.targets: dict[int, _Target] = {}  # by instance number
         self.queues = QueueState.empty([])
         self.cursor = start
         self._flight = {k: np.empty(0, np.int16 if k == "svc" else np.int64 if k == "inst"
                                     else np.float64) for k in _FLIGHT}
         self._cap_since = start
+        self._next_done = np.inf  # the first completion in flight
         self._inst_s = self._vcpu_s = 0.0
         self._log = recorder.appender(TargetInterval)
         recorder.declare(ServiceInterval)
@@ -91,11 +95,11 @@ class TargetGroup:
         if inst.number in self.targets:
             return
         check = self.lb.health_check
-        target = _Target(inst, "initial" if check is not None else "healthy", self.env.now)
-        self.targets[inst.number] = target
         if check is None:  # in service at once: no initial stay
+            self.targets[inst.number] = _Target(inst, "healthy", self.env.now)
             self._join(inst)
         else:
+            target = self.targets[inst.number] = _Target(inst, "initial", self.env.now)
             self.env.process(self._health_checks(target, check.interval * check.healthy_threshold))
 
     def _health_checks(self, target: _Target, delay: float):
@@ -132,12 +136,15 @@ class TargetGroup:
         if target is None:
             return
         now = self.env.now
-        self.advance(now)
-        if target.state == "healthy":
+        if now > self.cursor:
+            self.advance(now)
+        state = target.state
+        if state == "healthy":
             self.queues.remove_instance(self._leave(inst))
-        cause = EndCause.DRAINED if target.state == "draining" else EndCause.INSTANCE_LEFT
-        self._log(TargetInterval(self.name, inst.id, target.state, target.since, now, cause.value))
-        self._cut(inst.number, now)
+        self._log(TargetInterval(self.name, inst.id, state, target.since, now,
+                                 _DRAINED if state == "draining" else _INSTANCE_LEFT))
+        if len(self._flight["inst"]):
+            self._cut(inst.number, now)
 
     def _set(self, target: _Target, state: str, cause: EndCause) -> None:
         # every stay is kept, even one of no length (healthy and deregistered at one instant)
@@ -148,25 +155,42 @@ class TargetGroup:
 
     def _join(self, inst: Instance) -> None:
         now = self.env.now
-        self.advance(now)
-        self._integrate(now)
+        if now > self.cursor:
+            self.advance(now)
+        if now > self._cap_since:
+            self._integrate(now)
+        vcpus = inst.type.vcpus
+        row = self.queues.add_instance(vcpus, now)
+        if row == self._numbers.shape[0]:
+            self._numbers = np.concatenate([self._numbers, np.empty_like(self._numbers)])
+        self._numbers[row] = inst.number
+        self._rows[inst.number] = row
         self.members.append(inst)
-        self._numbers = np.append(self._numbers, inst.number)
-        self.queues.add_instance(inst.vcpus, now)
+        self._vcpus += vcpus
 
     def _leave(self, inst: Instance) -> int:
-        """Stop routing to inst (after advancing to now); return its queue row."""
-        self._integrate(self.env.now)
-        row = self.members.index(inst)
-        self.members.pop(row)
-        self._numbers = np.delete(self._numbers, row)
+        """Stop routing to inst (after advancing to now); return its queue row.
+
+        The caller removes the row from the queues, which moves the last row into its place:
+        the members move the same way here.
+        """
+        now = self.env.now
+        if now > self._cap_since:
+            self._integrate(now)
+        row = self._rows.pop(inst.number)
+        last = self.members.pop()
+        if last is not inst:
+            self.members[row] = last
+            self._numbers[row] = last.number
+            self._rows[last.number] = row
+        self._vcpus -= inst.type.vcpus
         return row
 
     def _integrate(self, now: float) -> None:
         dt = now - self._cap_since
         if dt > 0 and self.members:
             self._inst_s += len(self.members) * dt
-            self._vcpu_s += sum(m.vcpus for m in self.members) * dt
+            self._vcpu_s += self._vcpus * dt
         self._cap_since = now
 
     # ---------------------------------------------------------------- requests
@@ -195,7 +219,7 @@ class TargetGroup:
         if not self.members:
             self._reject(batch, svc)
             return
-        res = serve(self.queues, batch.arrival, batch.service, batch.route_u, self.policy)
+        res = route(self.queues, batch.arrival, batch.service, batch.route_u, self.policy)
         for i, sel in self._per_service(svc):
             work = batch.service[sel]
             self.stats[i].arrived(len(work), float(work.sum()))
@@ -217,7 +241,7 @@ class TargetGroup:
         if tail["svc"] is None:
             tail["svc"] = np.zeros(len(late), np.int16)
         flight = self._flight
-        self._flight = {k: np.concatenate([flight[k], tail[k][late]]) for k in _FLIGHT}
+        self._keep_flying({k: np.concatenate([flight[k], tail[k][late]]) for k in _FLIGHT})
 
     def _per_service(self, svc: np.ndarray | None):
         """(service index, selector) pairs: a slice for one service, masks for several."""
@@ -237,6 +261,12 @@ class TargetGroup:
                          svc if svc is not None else np.zeros(n, np.int16), np.full(n, -1),
                          REJECTED)
 
+    def _keep_flying(self, flight: dict) -> None:
+        """Make `flight` the requests in flight (and note its first completion)."""
+        self._flight = flight
+        done = flight["done"]
+        self._next_done = float(done.min()) if len(done) else np.inf
+
     def _settle(self, t: float) -> None:
         """Count in-flight requests that completed before t as served.
 
@@ -244,26 +274,27 @@ class TargetGroup:
         (intervals are [start, end)), and the World closes an interval before anything else
         happens at its end.
         """
-        flight = self._flight
-        done = flight["done"]
-        if not len(done):
+        if t <= self._next_done:
             return
-        late = done >= t
+        flight = self._flight
+        late = flight["done"] >= t
         if late.all():
             return
         self._finish(flight, ~late, SERVED)
-        self._flight = {k: v[late] for k, v in flight.items()}
+        self._keep_flying({k: v[late] for k, v in flight.items()})
 
     def _cut(self, number: int, now: float) -> None:
         """The instance ended at now: what it completes at now is served, the rest fails."""
         flight = self._flight
+        if not len(flight["inst"]):
+            return
         mine = flight["inst"] == number
         if mine.any():
             finished = mine & (flight["done"] <= now)
             if finished.any():
                 self._finish(flight, finished, SERVED)
             self._finish(flight, mine & ~finished, FAILED, cut_at=now)
-            self._flight = {k: v[~mine] for k, v in flight.items()}
+            self._keep_flying({k: v[~mine] for k, v in flight.items()})
 
     def _finish(self, flight: dict, sel, outcome: int, cut_at: float = np.nan) -> None:
         """Count the selected requests (arrays of `flight`; sel a mask or slice(None)) as served
@@ -314,7 +345,7 @@ class TargetGroup:
                     cut = (flight["inst"] == target.instance.number) & (flight["done"] > target.drained_at)
                     if cut.any():
                         self._finish(flight, cut, FAILED, cut_at=target.drained_at)
-                        self._flight = {k: v[~cut] for k, v in flight.items()}
+                        self._keep_flying({k: v[~cut] for k, v in flight.items()})
             self._settle(np.inf)
         self._integrate(now)
         for i, stats in enumerate(self.stats):

@@ -103,21 +103,21 @@ class RequestSource:
         self.response_size = build(spec.response_size)
         """Distribution of the bytes sent back per request (built once)."""
         self._blocks: dict[int, RequestBatch] = {}
+        self._names = tuple(f"service.{name}.{part}" for part in
+                            ("arrivals", "service_time", "response_size", "routing"))
 
     def _block(self, k: int) -> RequestBatch:
         block = self._blocks.get(k)
         if block is None:
-            base = f"service.{self.name}"
+            chunk, (arrivals, service, size, routing) = self.streams.chunk, self._names
             t0, t1 = k * self.grid_s, (k + 1) * self.grid_s
-            times = block_arrival_times(
-                self.spec.arrivals, self.streams.chunk(f"{base}.arrivals", k), t0, t1
-            )
+            times = block_arrival_times(self.spec.arrivals, chunk(arrivals, k), t0, t1)
             n = len(times)
             block = RequestBatch(
                 arrival=times,
-                service=self.service_time.sample(self.streams.chunk(f"{base}.service_time", k), n),
-                size=self.response_size.sample(self.streams.chunk(f"{base}.response_size", k), n),
-                route_u=self.streams.chunk(f"{base}.routing", k).random(n),
+                service=self.service_time.sample(chunk(service, k), n),
+                size=self.response_size.sample(chunk(size, k), n),
+                route_u=chunk(routing, k).random(n),
             )
             self._blocks[k] = block
         return block

@@ -35,9 +35,12 @@ class Reference:
         self.history.append([])
 
     def remove(self, index):
-        del self.free[index], self.history[index]
-        n = len(self.free)
-        self.rr = (self.rr - (index < self.rr)) % n if n else 0
+        """The last instance takes the removed one's place; the pointer keeps its instance."""
+        last = len(self.free) - 1
+        self.free[index], self.history[index] = self.free[last], self.history[last]
+        del self.free[last], self.history[last]
+        self.rr = index if self.rr == last else self.rr
+        self.rr = 0 if self.rr >= last else self.rr
 
     def in_system(self, t):
         return [sum(d > t for d in h) for h in self.history]
@@ -218,22 +221,29 @@ def test_add_and_remove_instances_keep_state():
     np.testing.assert_array_equal(r.instance, [0, 1, 2])
     np.testing.assert_array_equal(r.start, arr(10, 20, 6))
     np.testing.assert_array_equal(state.in_system(6.5), [2, 2, 1])
-    state.remove_instance(0)  # pointer was at 0 -> now the old instance 1 (row 0)
+    state.remove_instance(0)  # the last row (4 vCPUs) moves to row 0, where the pointer is
     assert state.n_instances == 2 and state.rr[0] == 0
-    np.testing.assert_array_equal(state.in_system(6.5), [2, 1])
+    np.testing.assert_array_equal(state.cpus, [4, 1])
+    np.testing.assert_array_equal(state.in_system(6.5), [1, 2])
     r = serve(state, arr(7), arr(1), None, ROUND_ROBIN)
-    assert r.instance[0] == 0 and r.start[0] == 21.0
+    assert r.instance[0] == 0 and r.start[0] == 7.0
+    assert state.add_instance(2) == 2 and state.free.shape == (3, 4)  # the freed row is reused
+    state.remove_instance(2)
     state.remove_instance(0)
     state.remove_instance(0)
     with pytest.raises(ValueError, match="no instance"):
         serve(state, arr(8), arr(1), None, ROUND_ROBIN)
 
 
-def test_remove_before_pointer_shifts_pointer():
-    state = QueueState.empty([1, 1, 1])
+def test_remove_keeps_the_pointer_on_its_instance():
+    state = QueueState.empty([1, 2, 3])
     state.rr[0] = 2
     state.remove_instance(0)
-    assert state.rr[0] == 1  # still the same instance (old row 2)
+    assert state.rr[0] == 0 and state.cpus[0] == 3  # still the same instance (moved to row 0)
+    state.remove_instance(0)
+    assert state.rr[0] == 0 and state.cpus[0] == 2  # the removed one's row: its new occupant
+    state.add_instance(1)
+    state.rr[0] = 1
     state.remove_instance(1)
     assert state.rr[0] == 0  # removed the pointed-at last row: wrap
 
@@ -330,13 +340,15 @@ def test_remove_under_least_outstanding_drops_its_waiting_requests():
     r = serve(state, arr(0.5, 0.5), arr(1, 1), None, LEAST_OUTSTANDING)
     np.testing.assert_array_equal(r.instance, [0, 1])  # both wait: until 10 and until 1
     np.testing.assert_array_equal(state.waiting, [1, 1, 0])
-    state.remove_instance(0)  # its waiting request (start 10) is forgotten, rows renumber
-    assert state.wait_n[0] == 1 and state.wait_inst[0] == 0 and state.wait_start[0] == 1.0
-    np.testing.assert_array_equal(state.waiting, [1, 0])
-    np.testing.assert_array_equal(state.in_system(0.6), [2, 1])
-    # pointer: old row 2 is now row 1 -> counts [2, 1]: row 1; then [2, 2] -> row 0
+    state.remove_instance(0)  # its waiting request (start 10) is forgotten; row 2 moves to 0
+    assert state.wait_n[0] == 1 and state.wait_inst[0] == 1 and state.wait_start[0] == 1.0
+    np.testing.assert_array_equal(state.waiting, [0, 1])
+    np.testing.assert_array_equal(state.in_system(0.6), [1, 2])
+    # the pointer (at old row 2) follows it to row 0 -> counts [1, 2]: row 0; [2, 2]: row 1;
+    # at 1.5 the first request of row 0 has left -> [1, 2]: row 0
+    assert state.rr[0] == 0
     r = serve(state, arr(0.6, 0.6, 1.5), arr(1, 1, 1), None, LEAST_OUTSTANDING)
-    np.testing.assert_array_equal(r.instance, [1, 0, 1])
+    np.testing.assert_array_equal(r.instance, [0, 1, 0])
     np.testing.assert_array_equal(r.start, arr(1, 2, 2))
     np.testing.assert_array_equal(state.in_system(1.5), [2, 2])
 
