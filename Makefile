@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: demo test bench profile lint reference clean
+.PHONY: demo test bench bench-quick profile lint reference clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,8 +20,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
-bench: $(STAMP)
+bench: $(STAMP)  # every figure beside its baseline and goal, in one table
 	$(BIN)/python -m benchmarks
+
+bench-quick: $(STAMP)  # the request plane, control plane and routing at smaller sizes (< 1 min)
+	$(BIN)/python -m benchmarks --quick
 
 profile: $(STAMP)  # make profile SCENARIO=scenarios/diurnal-week.yaml: profile/ in its run folder
 	$(BIN)/dcsim run $(SCENARIO) --profile

@@ -1,69 +1,88 @@
-"""Throughput of the request data plane kernel: routed pool vs bare independent queues.
+"""Throughput of the request data-plane kernel: each routing policy, and least outstanding
+(and power of two choices) as pools grow to 10,000 instances.
 
-16 instances x 4 vCPUs at utilisation 0.8, ~2 million Poisson requests with exponential
-service.  ``serve`` is timed for each routing policy on the whole stream; the baseline splits
-the same arrivals into 16 random streams (the RANDOM routing split) and runs
-``fcfs_multiserver_bare`` on each, i.e. 16 independent single-queue runs with no routing, heap
-or state.  Then least-outstanding routing on other pool shapes (same utilisation and mean
-service), whose cost grows with instances x vCPUs.  Compilation is excluded (one warm-up call
-each); best of ``repeats`` timings.
-Run: ``python -m benchmarks.bench_kernel`` or ``python benchmarks/bench_kernel.py``.
+Every pool is instances × 4 vCPUs at utilisation 0.8 with exponential service (mean 0.1 s)
+and Poisson arrivals; compilation is excluded (one warm-up call each); each figure is the best
+of 3 on the same arrays.
+
+1. Each policy on 16 × 4 vCPUs, beside the bare compiled loop over the same arrivals split
+   into 16 random streams (``fcfs_multiserver_bare``: no routing, no state): a reference for
+   the kernel's overhead, with no goal (round robin and least outstanding route differently
+   from the split).
+2. Least outstanding at 8 instances through the scan (the reference: ``serve`` scans pools
+   of up to ``SCAN_MAX``) and through the index, then through the index at 1,000 and 10,000
+   instances: goal ≥ 0.3× of the scan's rate at 8.
+3. Power of two choices at the same sizes.
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
+from benchmarks.table import Row, render
 from benchmarks.timing import best_of
+from simulator.compute import kernel
 from simulator.compute.kernel import POLICIES, QueueState, fcfs_multiserver_bare, serve
 
-N_INST, CPUS, RHO, MEAN_SERVICE_S = 16, 4, 0.8, 0.1
-N_REQ = 2_000_000
-LOR_SHAPES = [(64, 2), (16, 16), (8, 48)]  # (instances, vCPUs each)
+CPUS, RHO, MEAN_SERVICE_S = 4, 0.8, 0.1
 
 
-def main(n_requests: int = N_REQ, repeats: int = 3, seed: int = 1) -> dict[str, float]:
-    """Print and return requests/s of each policy and of the bare baseline, measured now."""
+def pool_arrays(n_inst: int, n: int, seed: int = 1):
+    """Arrivals, service times and routing uniforms of n requests for a pool of n_inst."""
     rng = np.random.default_rng(seed)
-    lam = RHO * N_INST * CPUS / MEAN_SERVICE_S
-    arrivals = np.cumsum(rng.exponential(1.0 / lam, n_requests))
-    service = rng.exponential(MEAN_SERVICE_S, n_requests)
-    route_u = rng.random(n_requests)
-    which = np.minimum((route_u * N_INST).astype(np.int64), N_INST - 1)
-    streams = [(arrivals[which == i].copy(), service[which == i].copy()) for i in range(N_INST)]
+    lam = RHO * n_inst * CPUS / MEAN_SERVICE_S
+    return (np.cumsum(rng.exponential(1.0 / lam, n)), rng.exponential(MEAN_SERVICE_S, n),
+            rng.random(n))
 
-    def bare() -> None:
-        for a, s in streams:
-            fcfs_multiserver_bare(a, s, CPUS)
 
-    def routed(policy: int):
-        return lambda: serve(QueueState.empty([CPUS] * N_INST), arrivals, service, route_u,
-                             policy)
+def rate(n_inst: int, policy: int, arrays, index: bool | None = None) -> float:
+    """Requests/s of serve() on a fresh pool, best of 3; index forces the least-outstanding
+    path (True: the index, False: the scan) whatever the pool's size."""
+    a, s, u = arrays
+    saved = kernel.SCAN_MAX
+    if index is not None:
+        kernel.SCAN_MAX = 0 if index else 1 << 30
+    try:
+        serve(QueueState.empty([CPUS] * n_inst), a[:10], s[:10], u[:10], policy)  # compile
+        return a.size / best_of(lambda: serve(QueueState.empty([CPUS] * n_inst), a, s, u, policy))
+    finally:
+        kernel.SCAN_MAX = saved
 
-    def lor(pool: list[int], a: np.ndarray, s: np.ndarray):
-        return lambda: serve(QueueState.empty(pool), a, s, None, POLICIES["least_outstanding"])
 
-    fcfs_multiserver_bare(arrivals[:10], service[:10], CPUS)  # compile / load cache
-    serve(QueueState.empty([CPUS] * 2), arrivals[:10], service[:10], route_u[:10], 0)
-
-    rates = {"bare_16_streams": n_requests / best_of(bare, repeats)}
+def rows(quick: bool = False) -> list[Row]:
+    n = 500_000 if quick else 2_000_000
+    out = []
+    arrays = pool_arrays(16, n)
+    a, s, u = arrays
+    which = np.minimum((u * 16).astype(np.int64), 15)
+    streams = [(a[which == i].copy(), s[which == i].copy()) for i in range(16)]
+    fcfs_multiserver_bare(a[:10], s[:10], CPUS)
+    bare = n / best_of(lambda: [fcfs_multiserver_bare(x, y, CPUS) for x, y in streams])
     for name, policy in POLICIES.items():
-        rates[name] = n_requests / best_of(routed(policy), repeats)
+        out.append(Row("kernel", f"serve, {name}, 16 × 4 vCPUs", rate(16, policy, arrays) / 1e6,
+                       "M req/s", "bare loop, 16 random streams", bare / 1e6))
+    lor, p2c = POLICIES["least_outstanding"], POLICIES["power_of_two_choices"]
+    eight = pool_arrays(8, n)
+    scan8 = rate(8, lor, eight, index=False)
+    out.append(Row("routing", "least outstanding, 8 instances, scan (reference)", scan8 / 1e6,
+                   "M req/s"))
+    out.append(Row("routing", "least outstanding, 8 instances, index", rate(8, lor, eight, True)
+                   / 1e6, "M req/s", "scan at 8", scan8 / 1e6,
+                   note="serve() scans at this size"))
+    for n_inst in (1_000, 10_000):
+        arrays = pool_arrays(n_inst, n)
+        out.append(Row("routing", f"least outstanding, {n_inst:,} instances, index",
+                       rate(n_inst, lor, arrays) / 1e6, "M req/s", "scan at 8", scan8 / 1e6,
+                       min_ratio=0.3 if n_inst == 10_000 else None))
+        out.append(Row("routing", f"power of two choices, {n_inst:,} instances",
+                       rate(n_inst, p2c, arrays) / 1e6, "M req/s", "scan at 8", scan8 / 1e6))
+    return out
 
-    print(f"{n_requests:,} requests, {N_INST} instances x {CPUS} vCPUs, utilisation {RHO}")
-    base = rates["bare_16_streams"]
-    print(f"  {'bare (16 independent queues)':32s} {base / 1e6:8.2f} M req/s   1.00x")
-    for name in POLICIES:
-        print(f"  {'serve ' + name:32s} {rates[name] / 1e6:8.2f} M req/s   "
-              f"{rates[name] / base:.2f}x of bare")
-    for n_inst, cpus in LOR_SHAPES:
-        lam = RHO * n_inst * cpus / MEAN_SERVICE_S
-        a = np.cumsum(rng.exponential(1.0 / lam, n_requests // 4))
-        s = rng.exponential(MEAN_SERVICE_S, a.size)
-        rate = a.size / best_of(lor([cpus] * n_inst, a, s), repeats)
-        rates[f"least_outstanding_{n_inst}x{cpus}"] = rate
-        print(f"  {f'least_outstanding {n_inst} x {cpus} vCPUs':32s} {rate / 1e6:8.2f} M req/s")
-    return rates
+
+def main() -> None:
+    print(render(rows("--quick" in sys.argv)))
 
 
 if __name__ == "__main__":

@@ -362,6 +362,18 @@ def main(per_action: int = PER_ACTION, cycles: int = CYCLES, repeats: int = REPE
             "peak_rss_mib": peak / 1024 if peak is not None else None}
 
 
+def rows(quick: bool = False) -> list:
+    """The table's rows (the detail lines above are printed with ``--verbose`` only)."""
+    from benchmarks.table import Row, quiet
+
+    r = quiet(main, *((2_000, 4, 3) if quick else ()))
+    return [Row("lifecycle", "instances launched, run, terminated (build + run + tables)",
+                r["dcsim"], "instances/s", "bare SimPy lifecycle, no recording",
+                r["bare_simpy"], min_ratio=TARGET),
+            Row("lifecycle", "the same", r["dcsim"], "instances/s",
+                "bare SimPy in dcsim's design (boot timer, direct ends)", r["bare_timers"])]
+
+
 def profile(top: int = 25) -> None:
     """cProfile of one dcsim run (after a warm-up run), top `top` by cumulative and own time."""
     import cProfile

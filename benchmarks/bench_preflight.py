@@ -195,5 +195,18 @@ def main() -> list[dict]:
     return rows
 
 
+def rows(quick: bool = False) -> list:
+    """Estimated / measured time and memory of every bundled scenario, within 2× (goal)."""
+    from benchmarks.table import Row, quiet
+
+    out = []
+    for r in quiet(main):
+        out.append(Row("preflight", f"estimated / measured time, {r['scenario']}",
+                       r["time_ratio"], "×", min_value=0.5, max_value=2.0))
+        out.append(Row("preflight", f"estimated / measured memory, {r['scenario']}",
+                       r["memory_ratio"], "×", min_value=0.5, max_value=2.0))
+    return out
+
+
 if __name__ == "__main__":
     calibrate() if "--calibrate" in sys.argv[1:] else main()

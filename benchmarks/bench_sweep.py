@@ -45,7 +45,7 @@ def _timed(sweep, kind: str, jobs: int, folder: Path) -> float:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def main() -> None:
+def main() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sweep = load_sweep(_sweep_file(folder))
@@ -60,6 +60,17 @@ def main() -> None:
           f"{t1 / (2 * t2):5.1%} (target ≥ 80%)")
     print(f"  Dask LocalCluster 2: {td:6.2f} s  {n / td:5.2f} runs/s  parallel efficiency "
           f"{t1 / (2 * td):5.1%}; overhead per run vs local pool {(td - t2) * 2 / n * 1e3:+.0f} ms")
+    return {"runs": n, "one": t1, "two": t2, "dask": td}
+
+
+def rows(quick: bool = False) -> list:
+    from benchmarks.table import Row, quiet
+
+    r = quiet(main)
+    return [Row("sweep", f"{r['runs']} quick-start runs, 2 local processes", r["two"], "s",
+                "1 process", r["one"], min_ratio=1.6, note="parallel efficiency ≥ 80%"),
+            Row("sweep", f"{r['runs']} quick-start runs, Dask LocalCluster of 2", r["dask"], "s",
+                "1 process", r["one"])]
 
 
 if __name__ == "__main__":

@@ -104,6 +104,22 @@ def main(sizes: tuple[int, ...] = SIZES, repeats: int = REPEATS) -> dict:
             verdict = "meets" if at_60 < GOAL_S else "MISSES"
             print(f"  {form}: s/MB at the largest size / at the smallest = {linear:.2f} "
                   f"(1.0 = linear); 60 MB: {at_60:.1f} s ({verdict} the {GOAL_S:g} s goal)")
+            out[form] = (linear, at_60)
+    return out
+
+
+def rows(quick: bool = False) -> list:
+    from benchmarks.table import Row, quiet
+
+    r = quiet(main)
+    out = []
+    for form in ("yaml", "json"):
+        linear, at_60 = r[form]
+        mb, figure, baseline = r[(form, SIZES[-1])]
+        out.append(Row("scenario loading", f"{form}, {mb:.0f} MB scenario", figure, "s",
+                       "parse only", baseline))
+        out.append(Row("scenario loading", f"{form}, 60 MB (extrapolated, s/MB × 60)", at_60, "s",
+                       max_value=GOAL_S, note=f"s/MB largest / smallest = {linear:.2f}"))
     return out
 
 

@@ -7,6 +7,7 @@ per problem and exits with code 2, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -344,6 +345,12 @@ def main() -> None:
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 (the last resort: never a raw traceback)
         sys.exit(_report_bug(exc))
+    finally:
+        # Everything is written (atomically, files closed) and stdout/stderr are flushed by
+        # the interpreter itself: what is left is the final garbage collection, which walks
+        # every object numba and pandas built (0.6 s of a 2 s quick start).  Frozen objects
+        # are skipped by it and freed with the process.
+        gc.freeze()
 
 
 def _report_bug(exc: BaseException) -> int:

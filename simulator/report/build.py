@@ -10,6 +10,8 @@ plots and detail tables.  A plot that fails becomes a warning rather than stoppi
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,7 @@ class ReportInput:
         self.summary = summary
         self.until_s = fmt.finite(summary.get("simulated_s"))
         self.written: list[Path] = []
+        self._pending: list[tuple] = []
         self._tables: dict[tuple, tuple[pd.DataFrame | None, str]] = {}
 
     def part(self, key: str) -> Mapping[str, Any]:
@@ -89,17 +92,78 @@ class ReportInput:
 
     def draw(self, filename: str, alt: str, frame: pd.DataFrame | None, missing: str,
              draw: Callable[[pd.DataFrame, Path], Path]) -> Block:
-        """Draw one plot into plots/ (or a note saying why there is none)."""
+        """A plot into plots/ (or a note saying why there is none).
+
+        The plot is drawn later, by :meth:`draw_pending`, with the others: its block stands
+        in the document until then."""
         path = self.run_dir / PLOTS_DIR / filename
         if frame is None:
             path.unlink(missing_ok=True)  # a stale plot from an earlier build would mislead
             return Note(missing)
-        try:
-            self.written.append(draw(frame, path))
-        except Exception as exc:  # one bad plot must not cost the reader the whole report
-            path.unlink(missing_ok=True)
-            return Note(f"Plot {filename} failed: {type(exc).__name__}: {exc}", warning=True)
-        return Image(f"{PLOTS_DIR}/{filename}", alt)
+        block = Image(f"{PLOTS_DIR}/{filename}", alt)
+        self._pending.append((block, filename, frame, draw, path))
+        return block
+
+    def draw_pending(self) -> dict[int, Block]:
+        """Draw every plot asked for; return the blocks of those that failed (a Note each, by
+        id of the Image block they replace).
+
+        With fork available (Linux, macOS) a child process draws every other plot while this
+        one draws the rest: plots are most of the time a report takes, and two cores halve
+        it.  The child reports failures through a pipe; a child that dies is a failure of its
+        plots, never of the report."""
+        jobs, self._pending = self._pending, []
+        failed: dict[int, Block] = {}
+        mine, theirs = jobs, []
+        child = read_end = None
+        if len(jobs) > 1 and hasattr(os, "fork"):
+            mine, theirs = jobs[::2], jobs[1::2]
+            read_end, write_end = os.pipe()
+            child = os.fork()
+            if child == 0:  # pragma: no cover - measured through the parent
+                code = 0
+                try:
+                    os.close(read_end)
+                    notes = {i: _draw_one(*job[1:]) for i, job in enumerate(theirs)}
+                    data = json.dumps({i: n for i, n in notes.items() if n}).encode()
+                    with os.fdopen(write_end, "wb") as pipe:
+                        pipe.write(data)
+                except BaseException:  # noqa: BLE001 - the parent reports it
+                    code = 1
+                finally:
+                    os._exit(code)
+            os.close(write_end)
+        for block, *job in mine:
+            if note := _draw_one(*job):
+                failed[id(block)] = Note(note, warning=True)
+        if child is not None:
+            with os.fdopen(read_end, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(child, 0)
+            notes = json.loads(data) if status == 0 and data else None
+            for i, (block, filename, *_rest) in enumerate(theirs):
+                if notes is None:
+                    failed[id(block)] = Note(f"Plot {filename} failed: its drawing process "
+                                             f"ended with status "
+                                             f"{os.waitstatus_to_exitcode(status)}", warning=True)
+                elif str(i) in notes:
+                    failed[id(block)] = Note(notes[str(i)], warning=True)
+        for block, _filename, _frame, _draw, path in jobs:
+            if id(block) not in failed:
+                self.written.append(path)
+        return failed
+
+
+def _draw_one(filename: str, frame: pd.DataFrame, draw: Callable[[pd.DataFrame, Path], Path],
+              path: Path) -> str:
+    """Draw one plot; "" or why it failed (the file removed: one bad plot must not cost the
+    reader the whole report)."""
+    try:
+        draw(frame, path)
+    except Exception as exc:  # noqa: BLE001
+        path.unlink(missing_ok=True)
+        return f"Plot {filename} failed: {type(exc).__name__}: {exc}"
+    return ""
 
 
 def build_document(run_dir: Path) -> tuple[Document, list[Path]]:
@@ -125,6 +189,8 @@ def build_document(run_dir: Path) -> tuple[Document, list[Path]]:
     doc.add(*parts.others(summary, {s.name for s in registered}))
     doc.add(*parts.run_info(summary, view.loaded()))
     doc.add(*_scenario(run_dir))
+    failed = view.draw_pending()
+    doc.blocks = [failed.get(id(block), block) for block in doc.blocks]
     return doc, view.written
 
 

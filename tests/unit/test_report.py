@@ -271,3 +271,48 @@ def test_report_imports_no_engine_or_components():
             if name.startswith("simulator."):
                 assert any(name == a or name.startswith(a + ".") for a in allowed_internal), (
                     path, name)
+
+
+def test_failing_plots_become_warnings_on_either_side_of_the_split(tmp_path, monkeypatch):
+    """Plots are drawn half in this process and half in a forked child: a plot that raises
+    in either is a warning in place of its image, and a child that dies takes only its own
+    plots with it."""
+    import os
+
+    from simulator.report import plots
+
+    names = ["plot_running_instances", "plot_utilization", "plot_rejections",
+             "plot_latency_over_time", "plot_latency_cdf", "plot_cost_breakdown"]
+    here = os.getpid()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no ink")
+
+    for name in names:
+        monkeypatch.setattr(plots, name, broken)
+    run = make_run(tmp_path)
+    written = {p.name for p in build_reports(run)}
+    md, page = _read(run)
+    assert not {p for p in written if p.endswith(".png")}
+    assert md.count("failed: RuntimeError: no ink") == 6  # both sides report theirs
+    assert "data:image/png" not in page
+
+    def dies_in_the_child(real):
+        def draw(*args, **kwargs):
+            if os.getpid() != here:
+                os._exit(3)
+            return real(*args, **kwargs)
+        return draw
+
+    monkeypatch.undo()
+    for name in names:
+        monkeypatch.setattr(plots, name, dies_in_the_child(getattr(plots, name)))
+    written = {p.name for p in build_reports(run)}
+    md, page = _read(run)
+    pngs = {p for p in written if p.endswith(".png")}
+    if not hasattr(os, "fork"):
+        assert len(pngs) == 6  # no child: every plot drawn here
+        return
+    assert len(pngs) == 3  # this process's share
+    assert md.count("its drawing process ended with status") == 3
+    assert page.count('src="data:image/png;base64,') == 3
