@@ -35,7 +35,15 @@ S_PER_REQUEST = 1.9e-7
 The bundled scenarios' runs give 1.3-1.5e-7 when this machine kind is quiet and up to
 2.6e-7 when it is busy (2026-12); this is their middle, so either stays within 2x."""
 S_PER_REQUEST_LOR_COLUMN = 1.3e-8
-"""least_outstanding scans every target: extra per request and per 16 targets in service."""
+"""least_outstanding scans every target up to SCAN_MAX of them: extra per request and per 16
+targets in service."""
+SCAN_MAX = 32
+"""simulator.compute.kernel.SCAN_MAX, repeated so that estimating a run does not import numba
+(tests/unit/test_preflight.py checks that the two agree)."""
+S_PER_REQUEST_INDEX = 5e-8
+"""least_outstanding above SCAN_MAX targets, and power_of_two_choices, route through an index:
+extra per request, about constant in the pool's size (bench_kernel, 2026-12: 14 and 11 M
+requests/s at 1,000 and 10,000 targets against 28 M/s for the scan at 8)."""
 S_PER_KEPT_REQUEST = 3.2e-7
 """Extra per request when every request is recorded (output.requests)."""
 BYTES_PER_KEPT_REQUEST = 192.0
@@ -228,7 +236,10 @@ def estimate(scenario: Scenario) -> Estimate:
                                      + w.deregistrations)
         fleet_requests = sum(per_service[n] for n, s in sc.services.items() if s.fleet == name)
         per_request = S_PER_REQUEST + (S_PER_KEPT_REQUEST if out.requests else 0.0)
-        if lb.policy == "least_outstanding":
+        if lb.policy == "power_of_two_choices" or (lb.policy == "least_outstanding"
+                                                   and w.peak > SCAN_MAX):
+            per_request += S_PER_REQUEST_INDEX
+        elif lb.policy == "least_outstanding":
             per_request += S_PER_REQUEST_LOR_COLUMN * math.ceil(max(w.peak, 1) / 16)
         seconds += fleet_requests * per_request + ticks * S_PER_TICK
         window_requests = max(window_requests, sum(_peak_rate(s.arrivals) for s in services)

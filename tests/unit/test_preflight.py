@@ -148,3 +148,10 @@ def test_describe_names_every_figure():
                  "peak memory", "wall time"):
         assert word in text, word
     assert len(text.splitlines()) <= 4
+
+
+def test_preflight_knows_where_the_kernel_stops_scanning():
+    from simulator import preflight
+    from simulator.compute import kernel
+
+    assert preflight.SCAN_MAX == kernel.SCAN_MAX
