@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -108,15 +109,16 @@ class ReportInput:
         """Draw every plot asked for; return the blocks of those that failed (a Note each, by
         id of the Image block they replace).
 
-        With fork available (Linux, macOS) a child process draws every other plot while this
-        one draws the rest: plots are most of the time a report takes, and two cores halve
-        it.  The child reports failures through a pipe; a child that dies is a failure of its
-        plots, never of the report."""
+        With fork available (Linux, macOS) and this process single-threaded (as ``dcsim run``
+        and ``dcsim report`` are; a notebook kernel is not, and forking it could deadlock) a
+        child process draws every other plot while this one draws the rest: plots are most of
+        the time a report takes, and two cores halve it.  The child reports failures through
+        a pipe; a child that dies is a failure of its plots, never of the report."""
         jobs, self._pending = self._pending, []
         failed: dict[int, Block] = {}
         mine, theirs = jobs, []
         child = read_end = None
-        if len(jobs) > 1 and hasattr(os, "fork"):
+        if len(jobs) > 1 and hasattr(os, "fork") and threading.active_count() == 1:
             mine, theirs = jobs[::2], jobs[1::2]
             read_end, write_end = os.pipe()
             child = os.fork()

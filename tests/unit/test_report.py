@@ -278,6 +278,7 @@ def test_failing_plots_become_warnings_on_either_side_of_the_split(tmp_path, mon
     in either is a warning in place of its image, and a child that dies takes only its own
     plots with it."""
     import os
+    import threading
 
     from simulator.report import plots
 
@@ -310,9 +311,41 @@ def test_failing_plots_become_warnings_on_either_side_of_the_split(tmp_path, mon
     written = {p.name for p in build_reports(run)}
     md, page = _read(run)
     pngs = {p for p in written if p.endswith(".png")}
-    if not hasattr(os, "fork"):
+    if not hasattr(os, "fork") or threading.active_count() > 1:
         assert len(pngs) == 6  # no child: every plot drawn here
         return
     assert len(pngs) == 3  # this process's share
     assert md.count("its drawing process ended with status") == 3
     assert page.count('src="data:image/png;base64,') == 3
+
+
+def test_a_threaded_process_draws_every_plot_itself(tmp_path, monkeypatch):
+    """No fork while other threads run (a notebook kernel): every plot is drawn here."""
+    import os
+    import threading
+
+    from simulator.report import plots
+
+    here = os.getpid()
+    drawn = tmp_path / "pids"
+    drawn.mkdir()
+
+    def spy(real):
+        def draw(*args, **kwargs):
+            (drawn / str(os.getpid())).touch()  # a child's pid would show here too
+            return real(*args, **kwargs)
+        return draw
+
+    for name in ("plot_running_instances", "plot_utilization", "plot_rejections",
+                 "plot_latency_over_time", "plot_latency_cdf", "plot_cost_breakdown"):
+        monkeypatch.setattr(plots, name, spy(getattr(plots, name)))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        written = {p.name for p in build_reports(make_run(tmp_path / "run"))}
+    finally:
+        stop.set()
+        other.join()
+    assert len([p for p in written if p.endswith(".png")]) == 6
+    assert {p.name for p in drawn.iterdir()} == {str(here)}
