@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from simulator.compute.scaling import Capacity, apply_action, schedule
-from simulator.compute.workload import GRID_S, expected_arrivals
+from simulator.compute.workload import BLOCK_REQUESTS, GRID_S, expected_arrivals, peak_rate
 from simulator.distributions import build as build_distribution
 from simulator.errors import Problem
-from simulator.scenario.schema import PiecewiseArrivals, Scenario
+from simulator.scenario.schema import Scenario
 
 # Per-unit costs, measured 2026-06 on a 2-core x86_64 Python 3.11 sandbox (numpy, numba,
 # simpy as pinned by the project) by ``python -m benchmarks.bench_preflight --calibrate``:
@@ -242,8 +242,10 @@ def estimate(scenario: Scenario) -> Estimate:
         elif lb.policy == "least_outstanding":
             per_request += S_PER_REQUEST_LOR_COLUMN * math.ceil(max(w.peak, 1) / 16)
         seconds += fleet_requests * per_request + ticks * S_PER_TICK
-        window_requests = max(window_requests, sum(_peak_rate(s.arrivals) for s in services)
-                              * max(out.observe_interval, GRID_S))
+        # a window is routed block by block beyond BLOCK_REQUESTS (compute.targets.advance)
+        window_requests = max(window_requests, min(
+            sum(peak_rate(s.arrivals) for s in services) * max(out.observe_interval, GRID_S),
+            BLOCK_REQUESTS * len(services)))
         # more work than the fleet's vCPUs can do: the rest queues, and is copied every window
         mean_s = {id(s): _mean(s.service_time) for s in services}
         work = sum(per_service[n] * mean_s[id(s)] for n, s in sc.services.items() if s.fleet == name)
@@ -267,12 +269,6 @@ def estimate(scenario: Scenario) -> Estimate:
     seconds += S_PER_INSTANCE * launches + backlog_s
     control = starts + ends + checks + firings + ticks
     return Estimate(requests, launches, ends, control, rows, peak_bytes, seconds)
-
-
-def _peak_rate(arrivals) -> float:
-    if isinstance(arrivals, PiecewiseArrivals):
-        return max(s.rate for s in arrivals.steps)
-    return arrivals.rate
 
 
 def _capacity(n: float) -> float:

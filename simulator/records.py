@@ -126,7 +126,10 @@ class ServiceInterval(NamedTuple):
     and failures (work cut when an instance ended) in the interval in which they complete or
     are cut.  `instances` and `vcpus` are time averages of the in-service targets over the
     interval, so utilization = work_s / (vcpus × (end_s − start_s)).  `p99_s` is the exact
-    99th percentile of the latencies of the requests served in the interval.
+    99th percentile of the latencies of the requests served in the interval; in an interval
+    that serves more than ``compute.dataplane.INTERVAL_EXACT`` (1,048,576) requests it comes
+    from a sketch of them, within the run's ``sketch_relative_error`` (memory stays bounded
+    whatever the rate).
     """
 
     TABLE = "service_intervals"

@@ -16,6 +16,9 @@ from simulator.compute.sketch import LatencySketch
 from simulator.records import LatencyStats, ServiceInterval, SketchBucket, Transfer
 from simulator.scenario.schema import Service
 
+INTERVAL_EXACT = 1 << 20
+"""Most latencies an observation interval keeps for its exact p99; beyond, the interval's
+p99 comes from a sketch of it (memory bounded by this, not by the arrival rate)."""
 LATENCY_COLUMNS = list(LatencyStats._fields)
 """Columns of the `latency` table (one row per service and one row 'all')."""
 
@@ -44,6 +47,8 @@ class ServiceStats:
         self._i_lat_sum = self._i_work = self._i_bytes = 0.0
         self._i_slow = 0
         self._i_latencies: list[np.ndarray] = []
+        self._i_held = 0  # values in _i_latencies
+        self._i_sketch: LatencySketch | None = None  # the interval's, once it held too many
         self._folded = 0  # how many of _i_latencies the sketch and the slow counts hold
 
     def _fold(self, values: np.ndarray | None = None) -> None:
@@ -60,6 +65,17 @@ class ServiceStats:
         self._i_slow += slow
         self._sketch.add(values)
         self._folded = len(self._i_latencies)
+
+    def _spill(self) -> None:
+        """The interval holds more than INTERVAL_EXACT latencies: count them into the run's
+        and an interval sketch and let them go, so that memory is bounded whatever the rate
+        (the interval's p99 then has the sketch's relative error)."""
+        self._fold()
+        if self._i_sketch is None:
+            self._i_sketch = LatencySketch(alpha=self._sketch.alpha)
+        for values in self._i_latencies:
+            self._i_sketch.add(values)
+        self._i_latencies, self._i_held, self._folded = [], 0, 0
 
     @property
     def sketch(self) -> LatencySketch:
@@ -103,6 +119,9 @@ class ServiceStats:
         self._i_lat_sum += lat_sum
         self._i_bytes += response_bytes
         self._i_latencies.append(latency)  # counted in the sketch at the interval's end
+        self._i_held += n
+        if self._i_held > INTERVAL_EXACT:
+            self._spill()
         if self.keep_exact:
             start, end = self.served - n, self.served
             if end > len(self._latencies):
@@ -120,7 +139,10 @@ class ServiceStats:
             return None, None
         lat = self._i_latencies
         p99 = float("nan")
-        if lat:
+        if self._i_sketch is not None:
+            self._spill()
+            p99 = self._i_sketch.quantile(0.99)
+        elif lat:
             values = lat[0].copy() if len(lat) == 1 else np.concatenate(lat)
             self._fold(values if self._folded == 0 else None)
             p99 = quantiles_in_place(values, (0.99,))[0]

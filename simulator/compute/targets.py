@@ -29,7 +29,7 @@ import simpy
 from simulator.compute.dataplane import ServiceStats
 from simulator.compute.instances import Instance
 from simulator.compute.kernel import POLICIES, QueueState, route
-from simulator.compute.workload import RequestBatch, RequestSource
+from simulator.compute.workload import BLOCK_REQUESTS, RequestBatch, RequestSource, peak_rate
 from simulator.engine.recorder import Recorder
 from simulator.records import EndCause, Request, ServiceInterval, TargetInterval, Transfer
 from simulator.scenario.schema import LoadBalancer
@@ -62,6 +62,7 @@ class TargetGroup:
         self.policy = POLICIES[lb.policy]
         self.stats = [s for s, _ in services]
         self.sources = [src for _, src in services]
+        self._peak_rate = sum(peak_rate(src.spec.arrivals) for src in self.sources)
         self.keep_requests = keep_requests
         self.members: list[Instance] = []  # in service, in queue-row order
         self._numbers = np.empty(64, np.int64)  # their registry numbers (first len(members))
@@ -208,7 +209,20 @@ class TargetGroup:
         return merged, svc[order]
 
     def advance(self, t: float) -> None:
-        """Route every request that arrived in [cursor, t); settle those completed before t."""
+        """Route every request that arrived in [cursor, t); settle those completed before t.
+
+        A window that could hold more than BLOCK_REQUESTS requests (at the services' peak
+        rates) is routed block by block, so memory stays bounded by a block whatever the rate
+        (the queue state carries across, so the decisions are those of one call)."""
+        if t <= self.cursor:
+            return
+        if self._peak_rate * (t - self.cursor) > BLOCK_REQUESTS:
+            cuts = sorted({b for src in self.sources for b in src.boundaries(self.cursor, t)})
+            for cut in cuts:
+                self._advance(cut)
+        self._advance(t)
+
+    def _advance(self, t: float) -> None:
         if t <= self.cursor:
             return
         batch, svc = self._window(self.cursor, t)

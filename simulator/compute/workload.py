@@ -57,6 +57,13 @@ def expected_arrivals(arrivals, horizon: float) -> float:
     return sum(r * (b - a) for a, b, r in _segments(arrivals, 0.0, horizon))
 
 
+def peak_rate(arrivals) -> float:
+    """The highest arrival rate of a process, in requests/s."""
+    if isinstance(arrivals, PiecewiseArrivals):
+        return max((step.rate for step in arrivals.steps), default=0.0)
+    return float(arrivals.rate)
+
+
 def block_arrival_times(arrivals, rng: np.random.Generator, t0: float, t1: float) -> np.ndarray:
     """Sorted arrival times in [t0, t1) of one grid block, drawn from that block's generator."""
     if isinstance(arrivals, ConstantArrivals):
@@ -90,8 +97,21 @@ class RequestBatch:
         return len(self.arrival)
 
 
+BLOCK_REQUESTS = 1 << 20
+"""Most expected requests in one block of a service's grid: a grid block whose expected count
+is larger is drawn as 2, 4, 8, ... equal sub-blocks, each from its own chunk stream, so that
+memory is bounded by a block, not by the arrival rate (32 MiB of drawn arrays a block)."""
+
+
 class RequestSource:
-    """Draws the requests of any time window of one service from its chunked streams."""
+    """Draws the requests of any time window of one service from its chunked streams.
+
+    Grid block ``k`` covers [k * grid_s, (k + 1) * grid_s).  A block expected to hold more than
+    ``BLOCK_REQUESTS`` requests is split into ``parts(k)`` equal sub-blocks (a power of two,
+    from the block's peak rate); sub-block ``j`` is drawn from chunk ``(k, j)``.  Blocks of one
+    part keep today's chunk ``k``, so a service that never needs splitting draws exactly what
+    it always drew.
+    """
 
     def __init__(self, name: str, spec: Service, streams: Streams, grid_s: float = GRID_S):
         self.name = name
@@ -102,39 +122,75 @@ class RequestSource:
         """Distribution of the work per request, in seconds (built once)."""
         self.response_size = build(spec.response_size)
         """Distribution of the bytes sent back per request (built once)."""
-        self._blocks: dict[int, RequestBatch] = {}
+        self._blocks: dict[tuple[int, int], RequestBatch] = {}
+        self._parts: dict[int, int] = {}
         self._names = tuple(f"service.{name}.{part}" for part in
                             ("arrivals", "service_time", "response_size", "routing"))
 
-    def _block(self, k: int) -> RequestBatch:
-        block = self._blocks.get(k)
+    def parts(self, k: int) -> int:
+        """How many equal sub-blocks grid block k is drawn as (1 unless its peak rate would
+        put more than BLOCK_REQUESTS requests in it)."""
+        parts = self._parts.get(k)
+        if parts is None:
+            t0 = k * self.grid_s
+            peak = max((r for _, _, r in _segments(self.spec.arrivals, t0, t0 + self.grid_s)),
+                       default=0.0)
+            parts = 1
+            while peak * self.grid_s / parts > BLOCK_REQUESTS:
+                parts *= 2
+            self._parts[k] = parts
+        return parts
+
+    def boundaries(self, t0: float, t1: float) -> list[float]:
+        """The (sub-)block boundaries strictly inside (t0, t1), in order."""
+        out, g = [], self.grid_s
+        for k in range(int(t0 // g), int(math.ceil(t1 / g))):
+            parts = self.parts(k)
+            for j in range(parts + 1):
+                b = k * g + j * g / parts
+                if t0 < b < t1 and (not out or b > out[-1]):
+                    out.append(b)
+        return out
+
+    def _block(self, k: int, j: int = 0) -> RequestBatch:
+        block = self._blocks.get((k, j))
         if block is None:
             chunk, (arrivals, service, size, routing) = self.streams.chunk, self._names
-            t0, t1 = k * self.grid_s, (k + 1) * self.grid_s
-            times = block_arrival_times(self.spec.arrivals, chunk(arrivals, k), t0, t1)
+            parts = self.parts(k)
+            index = (k,) if parts == 1 else (k, j)
+            t0 = k * self.grid_s + j * self.grid_s / parts
+            t1 = (k + 1) * self.grid_s if j == parts - 1 else t0 + self.grid_s / parts
+            times = block_arrival_times(self.spec.arrivals, chunk(arrivals, *index), t0, t1)
             n = len(times)
             block = RequestBatch(
                 arrival=times,
-                service=self.service_time.sample(chunk(service, k), n),
-                size=self.response_size.sample(chunk(size, k), n),
-                route_u=chunk(routing, k).random(n),
+                service=self.service_time.sample(chunk(service, *index), n),
+                size=self.response_size.sample(chunk(size, *index), n),
+                route_u=chunk(routing, *index).random(n),
             )
-            self._blocks[k] = block
+            self._blocks[(k, j)] = block
         return block
 
     def window(self, t0: float, t1: float) -> RequestBatch:
         """The requests arriving in [t0, t1); blocks before t0 are forgotten (time only moves on)."""
         if t1 <= t0:
             return RequestBatch(*(np.empty(0) for _ in range(4)))
-        k0, k1 = int(t0 // self.grid_s), int(math.ceil(t1 / self.grid_s))
-        for k in [k for k in self._blocks if k < k0]:
-            del self._blocks[k]
+        g = self.grid_s
+        k0, k1 = int(t0 // g), int(math.ceil(t1 / g))
+        j0 = int((t0 - k0 * g) // (g / self.parts(k0)))
+        for key in [key for key in self._blocks if key < (k0, j0)]:
+            del self._blocks[key]
         parts = []
         for k in range(k0, k1):
-            b = self._block(k)
-            lo, hi = np.searchsorted(b.arrival, [t0, t1], side="left")
-            if hi > lo:
-                parts.append((b, lo, hi))
+            n_parts = self.parts(k)
+            lo_j = j0 if k == k0 else 0
+            hi_j = n_parts if k < k1 - 1 else min(n_parts,
+                                                  int(math.ceil((t1 - k * g) / (g / n_parts))))
+            for j in range(lo_j, hi_j):
+                b = self._block(k, j)
+                lo, hi = np.searchsorted(b.arrival, [t0, t1], side="left")
+                if hi > lo:
+                    parts.append((b, lo, hi))
         if not parts:
             return RequestBatch(*(np.empty(0) for _ in range(4)))
         if len(parts) == 1:

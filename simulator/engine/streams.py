@@ -46,20 +46,20 @@ class Streams:
             self._cache[name] = gen
         return gen
 
-    def chunk(self, name: str, index: int) -> np.random.Generator:
-        """A fresh generator for block `index` of stream `name` (independent of other blocks).
+    def chunk(self, name: str, *index: int) -> np.random.Generator:
+        """A fresh generator for block `index` of stream `name` (independent of other blocks);
+        `index` is one or more non-negative integers (a block, a sub-block of it).
 
-        The same generator as ``PCG64(stream_seed(seed, name, index))``, built in a third of
-        the time (a run builds four per block of every service): the seed words of (seed, name)
-        are mixed once per name, and only the index is mixed in per block (see _Mixed)."""
-        index = int(index)
-        if not 0 <= index <= _M32 or self.seed >> 64:
-            return np.random.Generator(np.random.PCG64(stream_seed(self.seed, name, index)))
+        The same generator as ``PCG64(stream_seed(seed, name, *index))``; for one index, built
+        in a third of the time (a run builds four per block of every service): the seed words
+        of (seed, name) are mixed once per name, and only the index per block (see _Mixed)."""
+        if len(index) != 1 or not 0 <= index[0] <= _M32 or self.seed >> 64:
+            return np.random.Generator(np.random.PCG64(stream_seed(self.seed, name, *index)))
         prefix = self._prefixes.get(name)
         if prefix is None:
             words = (self.seed & _M32, self.seed >> 32, *_name_words(name))
             prefix = self._prefixes[name] = _mix_prefix(words)
-        return np.random.Generator(np.random.PCG64(_Mixed(*prefix, index)))
+        return np.random.Generator(np.random.PCG64(_Mixed(*prefix, int(index[0]))))
 
 
 # numpy's SeedSequence (pool of 4 words, O'Neill's seed_seq_fe), redone for the last word only;

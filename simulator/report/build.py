@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -121,39 +122,60 @@ class ReportInput:
         if len(jobs) > 1 and hasattr(os, "fork") and threading.active_count() == 1:
             mine, theirs = jobs[::2], jobs[1::2]
             read_end, write_end = os.pipe()
-            child = os.fork()
-            if child == 0:  # pragma: no cover - measured through the parent
-                code = 0
-                try:
-                    os.close(read_end)
-                    notes = {i: _draw_one(*job[1:]) for i, job in enumerate(theirs)}
-                    data = json.dumps({i: n for i, n in notes.items() if n}).encode()
-                    with os.fdopen(write_end, "wb") as pipe:
-                        pipe.write(data)
-                except BaseException:  # noqa: BLE001 - the parent reports it
-                    code = 1
-                finally:
-                    os._exit(code)
+            # a signal during fork would interrupt the interpreter's own fork handlers: it is
+            # held until the child exists and then taken as usual (dcsim's SIGTERM unwinding)
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+            try:
+                child = os.fork()
+                if child == 0:  # pragma: no cover - measured through the parent
+                    _child(theirs, read_end, write_end, held)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(write_end)
-        for block, *job in mine:
-            if note := _draw_one(*job):
-                failed[id(block)] = Note(note, warning=True)
-        if child is not None:
-            with os.fdopen(read_end, "rb") as pipe:
-                data = pipe.read()
-            _, status = os.waitpid(child, 0)
-            notes = json.loads(data) if status == 0 and data else None
-            for i, (block, filename, *_rest) in enumerate(theirs):
-                if notes is None:
-                    failed[id(block)] = Note(f"Plot {filename} failed: its drawing process "
-                                             f"ended with status "
-                                             f"{os.waitstatus_to_exitcode(status)}", warning=True)
-                elif str(i) in notes:
-                    failed[id(block)] = Note(notes[str(i)], warning=True)
+        try:
+            for block, *job in mine:
+                if note := _draw_one(*job):
+                    failed[id(block)] = Note(note, warning=True)
+            if child is not None:
+                with os.fdopen(read_end, "rb") as pipe:
+                    data = pipe.read()
+                _, status = os.waitpid(child, 0)
+                child = None
+                notes = json.loads(data) if status == 0 and data else None
+                for i, (block, filename, *_rest) in enumerate(theirs):
+                    if notes is None:
+                        failed[id(block)] = Note(
+                            f"Plot {filename} failed: its drawing process ended with status "
+                            f"{os.waitstatus_to_exitcode(status)}", warning=True)
+                    elif str(i) in notes:
+                        failed[id(block)] = Note(notes[str(i)], warning=True)
+        finally:
+            if child is not None:  # interrupted: the child must not outlive the folder
+                os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)
         for block, _filename, _frame, _draw, path in jobs:
             if id(block) not in failed:
                 self.written.append(path)
         return failed
+
+
+def _child(jobs: list, read_end: int, write_end: int, mask) -> None:  # pragma: no cover
+    """The forked child: draw `jobs`, send their failures to the parent, exit (never return).
+    Signals take their default action here (a SIGTERM ends the child at once)."""
+    code = 0
+    try:
+        os.close(read_end)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        notes = {i: _draw_one(*job[1:]) for i, job in enumerate(jobs)}
+        data = json.dumps({i: n for i, n in notes.items() if n}).encode()
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(data)
+    except BaseException:  # noqa: BLE001 - the parent reports it
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def _draw_one(filename: str, frame: pd.DataFrame, draw: Callable[[pd.DataFrame, Path], Path],
