@@ -121,12 +121,12 @@ def run(
     _guard(lambda: check_out_dir(folder, "--out"))  # before the simulation, not after it
     if problems := check(estimate(sc), force=force):
         _fail(InputError(str(scenario), problems))
-    if sc.services:
-        from simulator.warmup import load_kernels
-
-        load_kernels()  # before the run: a signal must not land inside numba's loading
     try:
         with folder_lock(folder, "--out"):  # held from the run to the swap: one writer
+            if sc.services:
+                from simulator.warmup import load_kernels
+
+                load_kernels()  # a signal must not land inside numba's loading (see there)
             progress, done = _progress_bar()
             with prof.running() if prof else contextlib.nullcontext():
                 try:

@@ -52,31 +52,25 @@ def load_kernels() -> None:
     """Load every compiled kernel a run with services calls (from numba's cache, or compile
     them) with SIGINT and SIGTERM held, then take any that came.
 
-    numba loads a kernel at its first call, through callbacks from native code: a signal
-    handled there (dcsim turns SIGTERM into an exception that unwinds the run) cannot
-    propagate and is printed as an ignored exception with a traceback.  Loading them all
-    first, about 0.3 s with a warm cache, most of it numba's start that the run would pay
-    anyway, keeps that window out of the run.  With a cold cache (no `make demo` install)
-    the signals wait for the compilation.
+    numba loads a kernel at its first call, through callbacks from native code, where a
+    signal turned into an exception cannot propagate (see simulator.signals).  Loading them
+    all first, about 0.3 s with a warm cache, most of it numba's start that the run would
+    pay anyway, keeps that window out of the run.  With a cold cache (no `make demo`
+    install) the signals wait for the compilation.
     """
-    import signal
-
     import numpy as np
 
-    from simulator.compute.kernel import POLICIES, QueueState, serve
-    from simulator.compute.sketch import LatencySketch
+    from simulator.signals import held
 
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) \
-        if hasattr(signal, "pthread_sigmask") else None
-    try:
+    with held():  # importing numba starts its JIT, through the same callbacks
+        from simulator.compute.kernel import POLICIES, QueueState, serve
+        from simulator.compute.sketch import LatencySketch
+
         for policy in POLICIES.values():
             state = QueueState.empty([1, 1])
             serve(state, np.zeros(4), np.ones(4), np.full(4, 0.5), policy)
             state.remove_instance(0)
         LatencySketch(alpha=0.01).add(np.ones(4))
-    finally:
-        if held is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def main() -> None:

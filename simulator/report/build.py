@@ -35,6 +35,7 @@ from simulator.report.document import (
     to_markdown,
 )
 from simulator.sections import sections
+from simulator.signals import held
 
 PLOTS_DIR = "plots"
 
@@ -119,20 +120,18 @@ class ReportInput:
         failed: dict[int, Block] = {}
         mine, theirs = jobs, []
         child = read_end = None
-        if len(jobs) > 1 and hasattr(os, "fork") and threading.active_count() == 1:
-            mine, theirs = jobs[::2], jobs[1::2]
-            read_end, write_end = os.pipe()
-            # a signal during fork would interrupt the interpreter's own fork handlers: it is
-            # held until the child exists and then taken as usual (dcsim's SIGTERM unwinding)
-            held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-            try:
-                child = os.fork()
-                if child == 0:  # pragma: no cover - measured through the parent
-                    _child(theirs, read_end, write_end, held)
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            os.close(write_end)
         try:
+            if len(jobs) > 1 and hasattr(os, "fork") and threading.active_count() == 1:
+                mine, theirs = jobs[::2], jobs[1::2]
+                read_end, write_end = os.pipe()
+                # a signal during fork would interrupt the interpreter's own fork handlers:
+                # it is held until the child exists, then taken as usual (dcsim's SIGTERM
+                # unwinding), with the child already known to the cleanup below
+                with held():
+                    child = os.fork()
+                    if child == 0:  # pragma: no cover - measured through the parent
+                        _child(theirs, read_end, write_end)
+                os.close(write_end)
             for block, *job in mine:
                 if note := _draw_one(*job):
                     failed[id(block)] = Note(note, warning=True)
@@ -159,7 +158,7 @@ class ReportInput:
         return failed
 
 
-def _child(jobs: list, read_end: int, write_end: int, mask) -> None:  # pragma: no cover
+def _child(jobs: list, read_end: int, write_end: int) -> None:  # pragma: no cover
     """The forked child: draw `jobs`, send their failures to the parent, exit (never return).
     Signals take their default action here (a SIGTERM ends the child at once)."""
     code = 0
@@ -167,7 +166,6 @@ def _child(jobs: list, read_end: int, write_end: int, mask) -> None:  # pragma: 
         os.close(read_end)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         notes = {i: _draw_one(*job[1:]) for i, job in enumerate(jobs)}
         data = json.dumps({i: n for i, n in notes.items() if n}).encode()
         with os.fdopen(write_end, "wb") as pipe:

@@ -264,7 +264,8 @@ def test_report_imports_no_engine_or_components():
     assert modules, "no modules found under simulator/report"
     forbidden = ("simpy", "simulator.engine", "simulator.compute", "simulator.storage",
                  "simulator.faults", "simulator.billing")
-    allowed_internal = ("simulator.io", "simulator.units", "simulator.report", "simulator.sections")
+    allowed_internal = ("simulator.io", "simulator.units", "simulator.report", "simulator.sections",
+                        "simulator.signals")
     for path in modules:
         for name in _imported_modules(path):
             assert not any(name == f or name.startswith(f + ".") for f in forbidden), (path, name)
