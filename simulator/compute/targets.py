@@ -21,6 +21,7 @@ failed if their instance ended first.  No request is a SimPy event.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,13 @@ import simpy
 from simulator.compute.dataplane import ServiceStats
 from simulator.compute.instances import Instance
 from simulator.compute.kernel import POLICIES, QueueState, route
-from simulator.compute.workload import BLOCK_REQUESTS, RequestBatch, RequestSource, peak_rate
+from simulator.compute.workload import (
+    BLOCK_REQUESTS,
+    GRID_S,
+    RequestBatch,
+    RequestSource,
+    peak_rate,
+)
 from simulator.engine.recorder import Recorder
 from simulator.records import EndCause, Request, ServiceInterval, TargetInterval, Transfer
 from simulator.scenario.schema import LoadBalancer
@@ -211,12 +218,16 @@ class TargetGroup:
     def advance(self, t: float) -> None:
         """Route every request that arrived in [cursor, t); settle those completed before t.
 
-        A window that could hold more than BLOCK_REQUESTS requests (at the services' peak
-        rates) is routed block by block, so memory stays bounded by a block whatever the rate
-        (the queue state carries across, so the decisions are those of one call)."""
+        A window over more than one block of the request grid is routed block by block:
+        the drawn blocks are used in place (never concatenated), and memory stays bounded by
+        a block whatever the rate.  The queue state carries across, so the decisions are those
+        of one call; only the sums of an interval are added block by block (their last bits
+        may differ from one sum over a concatenated window)."""
         if t <= self.cursor:
             return
-        if self._peak_rate * (t - self.cursor) > BLOCK_REQUESTS:
+        g = GRID_S
+        if (self._peak_rate * (t - self.cursor) > BLOCK_REQUESTS
+                or self.cursor // g < math.ceil(t / g) - 1):
             cuts = sorted({b for src in self.sources for b in src.boundaries(self.cursor, t)})
             for cut in cuts:
                 self._advance(cut)
