@@ -70,6 +70,7 @@ class TargetGroup:
         self.stats = [s for s, _ in services]
         self.sources = [src for _, src in services]
         self._peak_rate = sum(peak_rate(src.spec.arrivals) for src in self.sources)
+        self._grid_s = min((src.grid_s for src in self.sources), default=GRID_S)
         self.keep_requests = keep_requests
         self.members: list[Instance] = []  # in service, in queue-row order
         self._numbers = np.empty(64, np.int64)  # their registry numbers (first len(members))
@@ -225,7 +226,7 @@ class TargetGroup:
         may differ from one sum over a concatenated window)."""
         if t <= self.cursor:
             return
-        g = GRID_S
+        g = self._grid_s
         if (self._peak_rate * (t - self.cursor) > BLOCK_REQUESTS
                 or self.cursor // g < math.ceil(t / g) - 1):
             cuts = sorted({b for src in self.sources for b in src.boundaries(self.cursor, t)})

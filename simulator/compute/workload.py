@@ -177,7 +177,8 @@ class RequestSource:
             return RequestBatch(*(np.empty(0) for _ in range(4)))
         g = self.grid_s
         k0, k1 = int(t0 // g), int(math.ceil(t1 / g))
-        j0 = int((t0 - k0 * g) // (g / self.parts(k0)))
+        # the sub-block holding t0, or the one before it when rounding puts t0 at its edge
+        j0 = max(0, int((t0 - k0 * g) // (g / self.parts(k0))) - 1)
         for key in [key for key in self._blocks if key < (k0, j0)]:
             del self._blocks[key]
         parts = []
