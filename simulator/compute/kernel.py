@@ -114,6 +114,25 @@ class QueueState:
         self._n = n + 1
         return n
 
+    def add_instances(self, cpus: np.ndarray, ready_at: float = 0.0) -> int:
+        """Add instances with ``cpus[i]`` servers each, free from ``ready_at``, as the last rows
+        in that order (as many ``add_instance`` calls would); return the first new row."""
+        cpus = np.asarray(cpus, dtype=np.int64).reshape(-1)
+        k, n = cpus.shape[0], self._n
+        if k == 0:
+            return n
+        if cpus.min() < 1:
+            raise ValueError(f"an instance needs at least 1 vCPU, got {int(cpus.min())}")
+        rows, cmax = self._free.shape
+        widest = int(cpus.max())
+        if widest > cmax or n + k > rows:
+            self._reserve(max(rows, 2 * n, n + k, 8) if n + k > rows else rows, max(cmax, widest))
+        self._free[n:n + k] = np.where(np.arange(self._free.shape[1]) < cpus[:, None],
+                                       ready_at, np.inf)
+        self._cpus[n:n + k], self._ready[n:n + k], self._waiting[n:n + k] = cpus, ready_at, 0
+        self._n = n + k
+        return n
+
     def remove_instance(self, index: int) -> None:
         """Drop row ``index``; its in-flight requests are forgotten here (the engine settles them).
 
@@ -122,21 +141,18 @@ class QueueState:
         pointing at the same next instance; if that was the removed one, at the instance now in
         its row (or wraps to 0 when it was the last row).
         """
+        self.remove_instances(np.array([index], np.int64))
+
+    def remove_instances(self, rows: np.ndarray) -> None:
+        """``remove_instance`` of each of ``rows`` in turn (each a row number at its own turn,
+        after the removals before it), in one compiled pass over the wait buffer."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
         n = self._n
-        if not 0 <= index < n:
-            raise IndexError(f"instance index {index} out of range for a pool of {n}")
-        last = n - 1
-        if index != last:
-            self._free[index] = self._free[last]
-            self._cpus[index], self._ready[index] = self._cpus[last], self._ready[last]
-            self._waiting[index] = self._waiting[last]
-        if self.wait_n[0]:
-            _drop_row(self.wait_start, self.wait_inst, self.wait_n, index, last)
-        ptr = int(self.rr[0])
-        self.rr[0] = index if ptr == last else ptr
-        if self.rr[0] >= last:
-            self.rr[0] = 0
-        self._n = last
+        for j, index in enumerate(rows.tolist()):
+            if not 0 <= index < n - j:
+                raise IndexError(f"instance index {index} out of range for a pool of {n - j}")
+        self._n = _remove_rows(self._free, self._cpus, self._ready, self._waiting,
+                               self.wait_start, self.wait_inst, self.wait_n, self.rr, n, rows)
 
     def in_system(self, t: float) -> np.ndarray:
         """Per-instance number of requests in the system at ``t`` (completion time > t).
@@ -209,15 +225,33 @@ def _compact(hs, hi, m, waiting, t):
 
 
 @njit(cache=True)
-def _drop_row(hs, hi, wait_n, index, last):
-    """Forget the wait-buffer entries of instance ``index`` and relabel those of ``last`` as
-    ``index`` (the last row moves into the removed one's place), in one pass."""
+def _remove_rows(free, cpus, ready, waiting, hs, hi, wait_n, rr, n, rows):
+    """Remove ``rows`` one after the other (the last row moves into each removed one's place,
+    the pointer follows as in ``QueueState.remove_instance``), then forget the wait-buffer
+    entries of the removed instances and relabel those of moved ones in one pass; return the
+    new number of rows."""
+    label = np.arange(n)  # original row -> its row now, or -1 once removed
+    origin = np.arange(n)  # row now -> its original row
+    for j in range(rows.shape[0]):
+        index, last = rows[j], n - 1
+        label[origin[index]] = -1
+        if index != last:
+            free[index, :] = free[last, :]
+            cpus[index], ready[index], waiting[index] = cpus[last], ready[last], waiting[last]
+            label[origin[last]] = index
+            origin[index] = origin[last]
+        ptr = rr[0]
+        rr[0] = index if ptr == last else ptr
+        if rr[0] >= last:
+            rr[0] = 0
+        n = last
     live = 0
     for j in range(wait_n[0]):
-        i = hi[j]
-        if i != index:
-            hs[live], hi[live], live = hs[j], (index if i == last else i), live + 1
+        i = label[hi[j]]
+        if i >= 0:
+            hs[live], hi[live], live = hs[j], i, live + 1
     wait_n[0] = live
+    return n
 
 
 @njit(cache=True)

@@ -78,6 +78,8 @@ class TargetGroup:
         self._vcpus = 0  # of the members
         self.targets: dict[int, _Target] = {}  # by instance number
         self.queues = QueueState.empty([])
+        self._ops: list[int] = []  # queue changes not yet applied: vCPUs to add, ~row to remove
+        self._ops_at = start  # the instant they happened at
         self.cursor = start
         self._flight = {k: np.empty(0, np.int16 if k == "svc" else np.int64 if k == "inst"
                                     else np.float64) for k in _FLIGHT}
@@ -132,10 +134,11 @@ class TargetGroup:
         last = now
         if target.state == "healthy":
             self.advance(now)
+            self._apply()
             row = self._leave(inst)
             # requests on a server run back to back: its last completion is its free time
             last = max(now, float(self.queues.free[row, : int(self.queues.cpus[row])].max()))
-            self.queues.remove_instance(row)
+            self._queue(~row, now)
         target.drained_at = min(last, now + self.lb.deregistration_delay)
         self._set(target, "draining", EndCause.DEREGISTERED)
         return target.drained_at
@@ -149,7 +152,7 @@ class TargetGroup:
             self.advance(now)
         state = target.state
         if state == "healthy":
-            self.queues.remove_instance(self._leave(inst))
+            self._queue(~self._leave(inst), now)
         self._log(TargetInterval(self.name, inst.id, state, target.since, now,
                                  _DRAINED if state == "draining" else _INSTANCE_LEFT))
         if len(self._flight["inst"]):
@@ -169,7 +172,8 @@ class TargetGroup:
         if now > self._cap_since:
             self._integrate(now)
         vcpus = inst.type.vcpus
-        row = self.queues.add_instance(vcpus, now)
+        row = len(self.members)
+        self._queue(vcpus, now)
         if row == self._numbers.shape[0]:
             self._numbers = np.concatenate([self._numbers, np.empty_like(self._numbers)])
         self._numbers[row] = inst.number
@@ -177,11 +181,39 @@ class TargetGroup:
         self.members.append(inst)
         self._vcpus += vcpus
 
+    def _queue(self, op: int, now: float) -> None:
+        """Note a change of the queues (vCPUs of a new last row, or ~row of one to remove),
+        applied with the others of the same instant before the queues are next used: the
+        instances that join or leave together cost one array operation, not one each."""
+        if self._ops and now != self._ops_at:
+            self._apply()
+        self._ops.append(op)
+        self._ops_at = now
+
+    def _apply(self) -> None:
+        """Apply the noted changes to the queues, in order (runs of joins and of leaves in bulk)."""
+        ops = self._ops
+        if not ops:
+            return
+        i, n = 0, len(ops)
+        while i < n:
+            join = ops[i] > 0
+            j = i + 1
+            while j < n and (ops[j] > 0) == join:
+                j += 1
+            run = np.array(ops[i:j], np.int64)
+            if join:
+                self.queues.add_instances(run, self._ops_at)
+            else:
+                self.queues.remove_instances(~run)
+            i = j
+        ops.clear()
+
     def _leave(self, inst: Instance) -> int:
         """Stop routing to inst (after advancing to now); return its queue row.
 
-        The caller removes the row from the queues, which moves the last row into its place:
-        the members move the same way here.
+        The caller removes the row from the queues (``_queue(~row)``), which moves the last row
+        into its place: the members move the same way here.
         """
         now = self.env.now
         if now > self._cap_since:
@@ -224,6 +256,7 @@ class TargetGroup:
         a block whatever the rate.  The queue state carries across, so the decisions are those
         of one call; only the sums of an interval are added block by block (their last bits
         may differ from one sum over a concatenated window)."""
+        self._apply()
         if t <= self.cursor:
             return
         g = self._grid_s

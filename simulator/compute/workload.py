@@ -79,7 +79,7 @@ def block_arrival_times(arrivals, rng: np.random.Generator, t0: float, t1: float
         parts.append(rng.uniform(lo, hi, n))
     if not parts:
         return np.empty(0)
-    times = np.concatenate(parts)
+    times = parts[0] if len(parts) == 1 else np.concatenate(parts)
     times.sort()
     return times
 

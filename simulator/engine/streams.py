@@ -36,7 +36,8 @@ class Streams:
     def __init__(self, seed: int):
         self.seed = int(seed)
         self._cache: dict[str, np.random.Generator] = {}
-        self._prefixes: dict[str, tuple[tuple[int, ...], int]] = {}
+        self._prefixes: dict[str, tuple] = {}  # (pool, hash) of a name, () once seen
+        self._batches: dict[str, tuple[int, np.ndarray]] = {}  # name -> (first index, seeds)
 
     def get(self, name: str) -> np.random.Generator:
         """The one long-lived generator of stream `name` (same object on every call)."""
@@ -51,15 +52,27 @@ class Streams:
         `index` is one or more non-negative integers (a block, a sub-block of it).
 
         The same generator as ``PCG64(stream_seed(seed, name, *index))``; for one index, built
-        in a third of the time (a run builds four per block of every service): the seed words
-        of (seed, name) are mixed once per name, and only the index per block (see _Mixed)."""
+        in a fraction of the time (a run builds four per block of every service): the seed
+        words of (seed, name) are mixed once per name, and the indices of a name drawn again
+        are mixed in batches of _BATCH, vectorised (see _seed_words)."""
         if len(index) != 1 or not 0 <= index[0] <= _M32 or self.seed >> 64:
             return np.random.Generator(np.random.PCG64(stream_seed(self.seed, name, *index)))
-        prefix = self._prefixes.get(name)
-        if prefix is None:
-            words = (self.seed & _M32, self.seed >> 32, *_name_words(name))
-            prefix = self._prefixes[name] = _mix_prefix(words)
-        return np.random.Generator(np.random.PCG64(_Mixed(*prefix, int(index[0]))))
+        k = int(index[0])
+        batch = self._batches.get(name)
+        if batch is not None and 0 <= k - batch[0] < _BATCH:
+            words = batch[1][k - batch[0]]
+        else:
+            prefix = self._prefixes.get(name)
+            if prefix is None:  # a name's first chunk (often its only one): numpy's own way
+                self._prefixes[name] = ()
+                return np.random.Generator(np.random.PCG64(stream_seed(self.seed, name, k)))
+            if not prefix:  # drawn again: block after block, so mix the next _BATCH at once
+                prefix = self._prefixes[name] = _mix_prefix(
+                    (self.seed & _M32, self.seed >> 32, *_name_words(name)))
+            batch = self._batches[name] = (k, _seed_words(
+                prefix, np.arange(k, min(k + _BATCH, _M32 + 1), dtype=np.uint64)))
+            words = batch[1][0]
+        return np.random.Generator(np.random.PCG64(_Seeded(words)))
 
 
 # numpy's SeedSequence (pool of 4 words, O'Neill's seed_seq_fe), redone for the last word only;
@@ -104,27 +117,47 @@ def _mix_prefix(words: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     return tuple(pool), h
 
 
-class _Mixed(ISeedSequence):
-    """The SeedSequence of a prefix pool plus one last entropy word, as PCG64 uses it."""
+_BATCH = 64
+"""Chunk seeds mixed at once for a stream drawn block after block."""
 
-    __slots__ = ("_state",)
 
-    def __init__(self, pool: tuple[int, ...], h: int, word: int):
-        pool = list(pool)
-        _mix_in(pool, h, word)
-        hb, out = _INIT_B, []
-        for i in range(8):
-            v = pool[i & 3] ^ hb
-            hb = (hb * _MULT_B) & _M32
-            v = (v * hb) & _M32
-            out.append(v ^ (v >> 16))
-        self._state = out
+def _seed_words(prefix: tuple[tuple[int, ...], int], index: np.ndarray) -> np.ndarray:
+    """The 4 words of 64 bits that SeedSequence(prefix words + [i]) gives PCG64, for every i
+    of `index` (uint64 values below 2**32): SeedSequence's last mixing step and its output,
+    vectorised over the indices (every product of two 32-bit words fits in 64 bits)."""
+    (pool, h), m32 = prefix, np.uint64(_M32)
+    mixed = []
+    for d in range(4):
+        h1 = (h * _MULT_A) & _M32
+        v = ((index ^ np.uint64(h)) * np.uint64(h1)) & m32
+        v ^= v >> np.uint64(16)
+        r = (np.uint64((_MIX_L * pool[d]) & _M32) - np.uint64(_MIX_R) * v) & m32
+        mixed.append(r ^ (r >> np.uint64(16)))
+        h = h1
+    out = np.empty((index.shape[0], 8), np.uint64)
+    hb = _INIT_B
+    for i in range(8):
+        hb1 = (hb * _MULT_B) & _M32
+        v = ((mixed[i & 3] ^ np.uint64(hb)) * np.uint64(hb1)) & m32
+        out[:, i] = v ^ (v >> np.uint64(16))
+        hb = hb1
+    return out[:, 0::2] | (out[:, 1::2] << np.uint64(32))
+
+
+class _Seeded(ISeedSequence):
+    """A seed sequence whose state words were computed already (see _seed_words)."""
+
+    __slots__ = ("_words64",)
+
+    def __init__(self, words64: np.ndarray):
+        self._words64 = words64
 
     def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
         """The first n_words words of the state (PCG64 asks for 4 of 64 bits)."""
-        words = np.array(self._state, np.uint32)
+        if dtype is np.uint64 and n_words <= 4:
+            return self._words64[:n_words]
         if np.dtype(dtype) == np.uint64 and n_words <= 4:
-            return words.view("<u8")[:n_words].astype(np.uint64)
+            return self._words64[:n_words].copy()
         if np.dtype(dtype) == np.uint32 and n_words <= 8:
-            return words[:n_words]
+            return self._words64.view("<u4")[:n_words].astype(np.uint32)
         raise ValueError(f"a chunk seed holds 8 words of 32 bits, not {n_words} of {dtype}")

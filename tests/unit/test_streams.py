@@ -55,14 +55,30 @@ def test_chunk_is_the_generator_of_its_seed_sequence(seed, name, index):
     assert np.array_equal(got.integers(0, 2**63, 8), expected.integers(0, 2**63, 8))
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**64 - 1), name=st.text(max_size=12),
+       steps=st.lists(st.integers(-70, 140), min_size=1, max_size=12),
+       start=st.sampled_from([0, 1000, 2**32 - 80]))
+def test_chunks_drawn_in_any_order_are_their_seed_sequences(seed, name, steps, start):
+    """One Streams drawing a name's chunks again and again (the batched seeds: forwards,
+    back, across and past a batch, up to the last 32-bit index) still gives every chunk
+    exactly numpy's PCG64(SeedSequence(...)) generator."""
+    streams, k = Streams(seed), start
+    for step in [0, 0, 1, *steps]:
+        k = min(max(0, k + step), 2**32 + 3)
+        expected = np.random.Generator(np.random.PCG64(stream_seed(seed, name, k)))
+        assert np.array_equal(streams.chunk(name, k).integers(0, 2**63, 4),
+                              expected.integers(0, 2**63, 4)), k
+
+
 def test_chunk_state_matches_numpy_seed_sequence_words():
-    from simulator.engine.streams import _mix_prefix, _Mixed
+    from simulator.engine.streams import _mix_prefix, _seed_words, _Seeded
 
     rng = np.random.default_rng(5)
     for _ in range(500):
         words = tuple(int(w) for w in rng.integers(0, 2**32, 6))
         last = int(rng.integers(0, 2**32))
         ss = np.random.SeedSequence([*words, last])
-        mixed = _Mixed(*_mix_prefix(words), last)
+        mixed = _Seeded(_seed_words(_mix_prefix(words), np.array([last], np.uint64))[0])
         assert mixed.generate_state(8).tolist() == ss.generate_state(8).tolist()
         assert mixed.generate_state(4, np.uint64).tolist() == ss.generate_state(4, np.uint64).tolist()
