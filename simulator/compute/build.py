@@ -8,13 +8,14 @@ intervals through the World's observers and settle at the horizon through its fi
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from simulator.compute.dataplane import ServiceStats, latency_table, sketch_table
 from simulator.compute.fleet import Fleet
 from simulator.compute.targets import TargetGroup
 from simulator.compute.workload import RequestSource, expected_arrivals
-from simulator.records import REQUEST_OUTCOMES, Request
+from simulator.records import REQUEST_OUTCOMES, Request, ServiceInterval, Transfer
 
 
 def build(world) -> None:
@@ -54,10 +55,25 @@ def build(world) -> None:
         world.recorder.set_frame("latency_sketch", sketch_table(stats))
 
     world.finishers.append(finish)
+    order = {s.name: i for i, s in enumerate(s for group in groups for s in group.stats)}
+    world.table_hooks.append(lambda tables: _interval_order(tables, order))
     if out.requests:
         world.recorder.declare(Request)
         world.table_hooks.append(lambda tables: _name_requests(tables, list(sc.services),
                                                                world.registry.ids()))
+
+
+def _interval_order(tables: dict[str, pd.DataFrame], order: dict[str, int]) -> None:
+    """Rows of the interval tables by interval, then service (fleet by fleet, as the World's
+    observers close them): target groups count their intervals when their requests reach
+    the interval's end, so the rows of different fleets are recorded in no fixed order."""
+    for name in (ServiceInterval.TABLE, Transfer.TABLE):
+        frame = tables.get(name)
+        if frame is None or len(frame) < 2:
+            continue
+        key = frame["service"].map(order).fillna(len(order))
+        rows = np.lexsort((key.to_numpy(), frame["start_s"].to_numpy()))
+        tables[name] = frame.iloc[rows].reset_index(drop=True)
 
 
 def _name_requests(tables: dict[str, pd.DataFrame], services: list[str], ids: list[str]) -> None:

@@ -107,18 +107,29 @@ class ServiceStats:
         self.failed += n
         self._i_failed += n
 
-    def serve(self, latency: np.ndarray, response_bytes: float) -> None:
-        """Requests completed with these latencies, sending response_bytes in all."""
+    def serve(self, latency: np.ndarray, response_bytes: float, latency_sum: float | None = None,
+              slow: int | None = None) -> None:
+        """Requests completed with these latencies, sending response_bytes in all.
+
+        A caller that counted them already passes their sum and their number slower than the
+        SLO, having added them to the run's sketch (``count``): the target group does so for
+        a block of intervals at a time."""
         n = len(latency)
         if n == 0:
             return
-        lat_sum = float(latency.sum())
+        lat_sum = float(latency.sum()) if latency_sum is None else latency_sum
         self.served += n
         self.latency_sum += lat_sum
         self._i_served += n
         self._i_lat_sum += lat_sum
         self._i_bytes += response_bytes
-        self._i_latencies.append(latency)  # counted in the sketch at the interval's end
+        if slow is not None:  # counted: keep the folded ones a prefix of the interval's
+            self._fold()
+            self._slow += slow
+            self._i_slow += slow
+        self._i_latencies.append(latency)  # else counted in the sketch at the interval's end
+        if slow is not None:
+            self._folded = len(self._i_latencies)
         self._i_held += n
         if self._i_held > INTERVAL_EXACT:
             self._spill()
@@ -129,6 +140,12 @@ class ServiceStats:
                 grown[:start] = self._latencies[:start]
                 self._latencies = grown
             self._latencies[start:end] = latency
+
+    def count(self, latency: np.ndarray) -> np.ndarray:
+        """Add latencies to the run's sketch ahead of ``serve(..., slow=)``; return which are
+        slower than the SLO."""
+        self._sketch.add(latency)
+        return latency > self.slo
 
     # ---------------------------------------------------------------- intervals
 

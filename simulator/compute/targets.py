@@ -44,6 +44,7 @@ from simulator.scenario.schema import LoadBalancer
 SERVED, FAILED, REJECTED = 0, 1, 2
 _DRAINED, _INSTANCE_LEFT = EndCause.DRAINED.value, EndCause.INSTANCE_LEFT.value
 _FLIGHT = ("arrival", "start", "done", "service", "size", "svc", "inst")
+_COUNTED = ("arrival", "done", "size", "svc")  # what counting a served request reads
 
 
 @dataclass(eq=False, slots=True)
@@ -80,6 +81,7 @@ class TargetGroup:
         self.queues = QueueState.empty([])
         self._ops: list[int] = []  # queue changes not yet applied: vCPUs to add, ~row to remove
         self._ops_at = start  # the instant they happened at
+        self._marks: list[float] = []  # interval ends not yet closed (after the cursor)
         self.cursor = start
         self._flight = {k: np.empty(0, np.int16 if k == "svc" else np.int64 if k == "inst"
                                     else np.float64) for k in _FLIGHT}
@@ -192,22 +194,17 @@ class TargetGroup:
 
     def _apply(self) -> None:
         """Apply the noted changes to the queues, in order (runs of joins and of leaves in bulk)."""
-        ops = self._ops
-        if not ops:
+        if not self._ops:
             return
-        i, n = 0, len(ops)
-        while i < n:
-            join = ops[i] > 0
-            j = i + 1
-            while j < n and (ops[j] > 0) == join:
-                j += 1
-            run = np.array(ops[i:j], np.int64)
-            if join:
-                self.queues.add_instances(run, self._ops_at)
+        ops = np.array(self._ops, np.int64)
+        self._ops.clear()
+        joins = ops > 0
+        cuts = [0, *(np.flatnonzero(joins[1:] != joins[:-1]) + 1).tolist(), len(ops)]
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+            if joins[lo]:
+                self.queues.add_instances(ops[lo:hi], self._ops_at)
             else:
-                self.queues.remove_instances(~run)
-            i = j
-        ops.clear()
+                self.queues.remove_instances(~ops[lo:hi])
 
     def _leave(self, inst: Instance) -> int:
         """Stop routing to inst (after advancing to now); return its queue row.
@@ -268,57 +265,153 @@ class TargetGroup:
         self._advance(t)
 
     def _advance(self, t: float) -> None:
+        """Route the requests of [cursor, t), settle those done before t, and close the
+        observation intervals that end by t (their ends were marked by ``observe``).
+
+        The window is routed in one call whatever the intervals in it; its requests are then
+        counted into their intervals in bulk: arrivals by arrival time, served requests by
+        completion, in_system at each end as arrived minus done."""
         if t <= self.cursor:
             return
         batch, svc = self._window(self.cursor, t)
         self.cursor = t
-        self._settle(t)
-        if not len(batch):
+        marks = self._due(t)
+        n = len(batch)
+        if not n and not marks:
+            self._settle(t)
             return
-        if not self.members:
-            self._reject(batch, svc)
+        if svc is None:
+            svc = np.zeros(n, np.int16)
+        flight, new = self._flight, None
+        if n and self.members:
+            res = route(self.queues, batch.arrival, batch.service, batch.route_u, self.policy)
+            new = {"arrival": batch.arrival, "start": res.start, "done": res.done,
+                   "service": batch.service, "size": batch.size, "svc": svc,
+                   "inst": self._numbers[res.instance]}
+        elif n and self.keep_requests:
+            nan = np.full(n, np.nan)
+            self._record(batch.arrival, nan, nan, batch.service, batch.size, svc,
+                         np.full(n, -1), REJECTED)
+        # what completes before t, of the flight and of the new requests; the rest flies on
+        fields = _FLIGHT if self.keep_requests else _COUNTED
+        parts, staying = [], []
+        late = flight["done"] >= t if t > self._next_done else None
+        if late is None:
+            staying.append(flight)
+        else:
+            parts.append({k: flight[k][~late] for k in fields})
+            staying.append({k: v[late] for k, v in flight.items()})
+        if new is not None:
+            late = new["done"] >= t
+            if late.any():
+                # arrivals are sorted, so the late gather at the end: mask from the first only
+                j = int(np.argmax(late))
+                late = late[j:]
+                parts.append({k: np.concatenate([new[k][:j], new[k][j:][~late]]) for k in fields})
+                staying.append({k: v[j:][late] for k, v in new.items()})
+            else:
+                parts.append(new)
+        done = parts[0] if len(parts) == 1 else (
+            {k: np.concatenate([p[k] for p in parts]) for k in fields} if parts else None)
+        if done is not None and self.keep_requests:
+            self._record(done["arrival"], done["start"], done["done"], done["service"],
+                         done["size"], done["svc"], done["inst"], SERVED)
+        if not marks or marks[0] >= t:  # one interval: at most t ends it
+            self._count_whole(batch.service, svc, new is None, done)
+            self._keep_flying(staying[0] if len(staying) == 1 else
+                              {k: np.concatenate([p[k] for p in staying]) for k in _FLIGHT})
+            if marks:
+                self._close(t, self._in_flight())
             return
-        res = route(self.queues, batch.arrival, batch.service, batch.route_u, self.policy)
+        k = len(marks)
+        per_service = []
+        for i, stats in enumerate(self.stats):
+            mine = None if len(self.stats) == 1 else i
+            arrivals, work = _pick(batch.arrival, svc, mine), _pick(batch.service, svc, mine)
+            a_edges = _edges(arrivals, marks, "left")
+            a_count = np.diff(a_edges)
+            a_work = (_segment_sums(work, a_edges) if new is not None
+                      else np.zeros(k + 1))
+            if done is not None:
+                d = _pick(done["done"], done["svc"], mine)
+                lat = d - _pick(done["arrival"], done["svc"], mine)
+                size = _pick(done["size"], done["svc"], mine)
+                # the interval each completes in: how many marked ends are not after it
+                idx = np.searchsorted(marks, d, side="right") if k and len(d) else None
+                if idx is not None and not (idx == idx[0]).all():
+                    order = np.argsort(idx, kind="stable")
+                    lat, size = lat[order], size[order]
+                    s_edges = np.searchsorted(idx[order], np.arange(k + 2), side="left")
+                else:  # all in one interval (as when the only end marked is t)
+                    one = int(idx[0]) if idx is not None else 0
+                    s_edges = np.array([0] * (one + 1) + [len(lat)] * (k + 1 - one))
+                slow = stats.count(lat)
+                served = (lat, s_edges, _segment_sums(lat, s_edges),
+                          _segment_sums(size, s_edges),
+                          _segment_sums(slow.astype(np.int64), s_edges))
+            else:
+                served = None
+            in_system = None
+            if k:
+                held = int(np.count_nonzero(flight["svc"] == i)) if mine is not None else len(
+                    flight["svc"])
+                arrived_by = np.cumsum(a_count)[:k] if new is not None else np.zeros(k, np.int64)
+                done_by = (np.cumsum(np.diff(served[1]))[:k] if served is not None
+                           else np.zeros(k, np.int64))
+                in_system = held + arrived_by - done_by
+            per_service.append((a_count, a_work, served, in_system))
+        rejecting = new is None
+        for j in range(k + 1):
+            for i, (a_count, a_work, served, _) in enumerate(per_service):
+                stats = self.stats[i]
+                if a_count[j]:
+                    stats.arrived(int(a_count[j]), float(a_work[j]))
+                    if rejecting:
+                        stats.reject(int(a_count[j]))
+                if served is not None:
+                    lat, edges, lat_sums, bytes_, slow = served
+                    lo, hi = edges[j], edges[j + 1]
+                    if hi > lo:
+                        stats.serve(lat[lo:hi], float(bytes_[j]), float(lat_sums[j]),
+                                    int(slow[j]))
+            if j < k:
+                self._close(marks[j], [int(p[3][j]) for p in per_service])
+        if len(staying) == 1:
+            self._keep_flying(staying[0])
+        else:
+            self._keep_flying({k: np.concatenate([p[k] for p in staying]) for k in _FLIGHT})
+
+    def _count_whole(self, work: np.ndarray, svc: np.ndarray, rejected: bool,
+                     done: dict | None) -> None:
+        """Count arrivals (their work, or rejected) and completions all in the open interval."""
         for i, sel in self._per_service(svc):
-            work = batch.service[sel]
-            self.stats[i].arrived(len(work), float(work.sum()))
-        new = {"arrival": batch.arrival, "start": res.start, "done": res.done,
-               "service": batch.service, "size": batch.size, "svc": svc,
-               "inst": self._numbers[res.instance]}
-        late = res.done >= t  # still in flight at t
-        if not late.any():
-            self._finish(new, slice(None), SERVED)
-            return
-        # Arrivals are sorted, so requests in flight gather at the end: settle everything before
-        # the first of them through views and mask only the rest.
-        j = int(np.argmax(late))
-        if j:
-            self._finish({k: v if v is None else v[:j] for k, v in new.items()}, slice(None), SERVED)
-        tail = {k: v if v is None else v[j:] for k, v in new.items()}
-        late = late[j:]
-        self._finish(tail, ~late, SERVED)
-        if tail["svc"] is None:
-            tail["svc"] = np.zeros(len(late), np.int16)
-        flight = self._flight
-        self._keep_flying({k: np.concatenate([flight[k], tail[k][late]]) for k in _FLIGHT})
+            stats = self.stats[i]
+            w = work[sel]
+            if len(w):
+                stats.arrived(len(w), 0.0 if rejected else float(w.sum()))
+                if rejected:
+                    stats.reject(len(w))
+        if done is not None:
+            for i, sel in self._per_service(done["svc"]):
+                lat = (done["done"] - done["arrival"])[sel]
+                self.stats[i].serve(lat, float(done["size"][sel].sum()))
+
+    def _due(self, t: float) -> list[float]:
+        """The marked interval ends not later than t, taken off the marks."""
+        marks = self._marks
+        if not marks or marks[0] > t:
+            return []
+        j = 0
+        while j < len(marks) and marks[j] <= t:
+            j += 1
+        due, self._marks = marks[:j], marks[j:]
+        return due
 
     def _per_service(self, svc: np.ndarray | None):
         """(service index, selector) pairs: a slice for one service, masks for several."""
         if svc is None or len(self.stats) == 1:
             return [(0, slice(None))]
         return [(i, svc == i) for i in range(len(self.stats))]
-
-    def _reject(self, batch: RequestBatch, svc: np.ndarray | None) -> None:
-        for i, sel in self._per_service(svc):
-            k = len(batch.arrival[sel])
-            self.stats[i].arrived(k, 0.0)
-            self.stats[i].reject(k)
-        if self.keep_requests:
-            n = len(batch)
-            nan = np.full(n, np.nan)
-            self._record(batch.arrival, nan, nan, batch.service, batch.size,
-                         svc if svc is not None else np.zeros(n, np.int16), np.full(n, -1),
-                         REJECTED)
 
     def _keep_flying(self, flight: dict) -> None:
         """Make `flight` the requests in flight (and note its first completion)."""
@@ -391,29 +484,49 @@ class TargetGroup:
     # ---------------------------------------------------------------- intervals
 
     def observe(self, now: float, final: bool = False) -> None:
-        """Close the observation interval ending now for every service of the fleet.
+        """Mark the end of the observation interval at now for every service of the fleet.
 
-        With final (the end of the run) requests still in flight are settled: served at their
-        completion, unless a draining instance's delay ends first (then failed).
+        The interval is closed when the requests reach now (at the next advance: a change of
+        membership, a grid block's worth of marks, or the end), so a short interval costs its
+        row, not a routing call.  With final (the end of the run) everything is closed now and
+        requests still in flight are settled: served at their completion, unless a draining
+        instance's delay ends first (then failed).
         """
+        if not final:
+            if now <= self.cursor:  # the requests are there already
+                self._close(now, self._in_flight())
+            else:
+                self._marks.append(now)
+                if now - self.cursor >= self._grid_s:
+                    self.advance(now)
+            return
         self.advance(now)
-        if final:
-            for target in list(self.targets.values()):
-                if target.state == "draining" and target.drained_at < np.inf:
-                    flight = self._flight
-                    cut = (flight["inst"] == target.instance.number) & (flight["done"] > target.drained_at)
-                    if cut.any():
-                        self._finish(flight, cut, FAILED, cut_at=target.drained_at)
-                        self._keep_flying({k: v[~cut] for k, v in flight.items()})
-            self._settle(np.inf)
+        for target in list(self.targets.values()):
+            if target.state == "draining" and target.drained_at < np.inf:
+                flight = self._flight
+                cut = (flight["inst"] == target.instance.number) & (flight["done"] > target.drained_at)
+                if cut.any():
+                    self._finish(flight, cut, FAILED, cut_at=target.drained_at)
+                    self._keep_flying({k: v[~cut] for k, v in flight.items()})
+        self._settle(np.inf)
+        self._close(now, self._in_flight())
+
+    def _in_flight(self) -> list[int]:
+        """Requests in flight now, per service."""
+        svc = self._flight["svc"]
+        if len(self.stats) == 1:
+            return [len(svc)]
+        return [int(np.count_nonzero(svc == i)) for i in range(len(self.stats))]
+
+    def _close(self, now: float, in_system: list[int]) -> None:
+        """Close the interval ending now of every service (its requests counted already)."""
         self._integrate(now)
         for i, stats in enumerate(self.stats):
             length = now - stats._interval_start
             if length <= 0:
                 continue
-            in_system = int(np.count_nonzero(self._flight["svc"] == i))
             row, transfer = stats.close_interval(now, self._inst_s / length, self._vcpu_s / length,
-                                                 in_system)
+                                                 in_system[i])
             self.recorder.add(row)
             if transfer is not None:
                 self.recorder.add(transfer)
@@ -426,3 +539,30 @@ class TargetGroup:
             if now > target.since:
                 self._log(TargetInterval(self.name, target.instance.id, target.state,
                                          target.since, now, EndCause.END_OF_RUN.value))
+
+
+def _pick(values: np.ndarray, svc: np.ndarray, mine: int | None) -> np.ndarray:
+    """The values of service `mine` (all of them when the group has one service: None)."""
+    return values if mine is None else values[svc == mine]
+
+
+def _edges(sorted_values: np.ndarray, marks: list[float], side: str) -> np.ndarray:
+    """Bounds [0, positions of the marks, n] splitting sorted values at the marks."""
+    n = len(sorted_values)
+    if not marks:
+        return np.array([0, n])
+    return np.concatenate([[0], np.searchsorted(sorted_values, marks, side=side), [n]])
+
+
+def _segment_sums(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The sums of values[edges[j]:edges[j + 1]] (0 for an empty segment)."""
+    filled = np.flatnonzero(edges[1:] > edges[:-1])
+    if len(filled) <= 1:  # one segment holds them all: numpy's pairwise sum
+        sums = np.zeros(len(edges) - 1, values.dtype)
+        if len(filled):
+            sums[filled[0]] = values.sum()
+        return sums
+    padded = np.append(values, np.zeros(1, values.dtype))  # a start may be len(values)
+    sums = np.add.reduceat(padded, edges[:-1])
+    sums[edges[1:] == edges[:-1]] = 0
+    return sums

@@ -375,3 +375,50 @@ def test_least_outstanding_many_large_instances_match_reference():
         assert_matches(serve(state, a[lo:hi], s[lo:hi], None, LEAST_OUTSTANDING),
                        ref.serve(a[lo:hi], s[lo:hi], None, LEAST_OUTSTANDING))
     np.testing.assert_array_equal(state.in_system(a[-1]), ref.in_system(a[-1]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bulk_joins_and_leaves_equal_one_at_a_time(seed):
+    """add_instances / remove_instances (what a target group applies for the joins and leaves
+    of one instant) leave exactly the state of add_instance / remove_instance in turn: rows,
+    pointer and wait buffer, and the same decisions after."""
+    rng = np.random.default_rng(seed)
+    bulk = QueueState.empty(rng.integers(1, 5, 6).tolist(), heap_capacity=1)
+    one = bulk.copy()
+    t = 0.0
+    for _ in range(30):
+        n = int(rng.integers(0, 300))
+        a = t + np.cumsum(rng.exponential(0.05, n)).round(2)
+        s, u = rng.exponential(1.0, n).round(1), rng.random(n)
+        p = int(rng.integers(0, 3))
+        got, want = serve(bulk, a, s, u, p), serve(one, a, s, u, p)
+        for field in ("instance", "start", "done"):
+            np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+        t = float(a[-1]) if n else t
+        if rng.random() < 0.5 and bulk.n_instances > 1:
+            k = int(rng.integers(1, bulk.n_instances))
+            rows = [int(rng.integers(0, bulk.n_instances - j)) for j in range(k)]
+            bulk.remove_instances(np.array(rows))
+            for row in rows:
+                one.remove_instance(row)
+        else:
+            cpus = rng.integers(1, 9, int(rng.integers(1, 5)))
+            ready = t + float(rng.choice([0.0, 2.0]))
+            assert bulk.add_instances(cpus, ready) == one.n_instances
+            for c in cpus:
+                one.add_instance(int(c), ready)
+        for name in ("free", "cpus", "ready", "waiting", "rr"):
+            np.testing.assert_array_equal(getattr(bulk, name), getattr(one, name), err_msg=name)
+        m = int(one.wait_n[0])
+        assert bulk.wait_n[0] == m
+        np.testing.assert_array_equal(bulk.wait_start[:m], one.wait_start[:m])
+        np.testing.assert_array_equal(bulk.wait_inst[:m], one.wait_inst[:m])
+
+
+def test_bulk_changes_check_their_rows():
+    state = QueueState.empty([2, 2])
+    with pytest.raises(IndexError, match="out of range for a pool of 1"):
+        state.remove_instances(np.array([0, 1]))  # the second row is gone after the first
+    with pytest.raises(ValueError, match="at least 1 vCPU"):
+        state.add_instances(np.array([2, 0]))
+    assert state.add_instances(np.array([], np.int64)) == 2
