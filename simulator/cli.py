@@ -121,8 +121,13 @@ def run(
     _guard(lambda: check_out_dir(folder, "--out"))  # before the simulation, not after it
     if problems := check(estimate(sc), force=force):
         _fail(InputError(str(scenario), problems))
+    from simulator.reporter import build_here, ready_reports
+
+    # the report code is imported by a forked process while the run goes on (not when
+    # profiling: the profile covers the reports too); forked before the lock is taken
+    reports = contextlib.nullcontext(build_here) if prof else ready_reports()
     try:
-        with folder_lock(folder, "--out"):  # held from the run to the swap: one writer
+        with reports as build, folder_lock(folder, "--out"):  # one writer, run to swap
             if sc.services:
                 from simulator.warmup import load_kernels
 
@@ -134,7 +139,8 @@ def run(
                 finally:
                     done()
                 command = "dcsim " + " ".join(sys.argv[1:])
-                write_run(result, folder, extra=(lambda: prof.files(command)) if prof else None)
+                write_run(result, folder, extra=(lambda: prof.files(command)) if prof else None,
+                          build=build)
     except InputError as exc:
         _fail(exc)
     except OSError as exc:  # e.g. the disk filled up or the mount went away during the run

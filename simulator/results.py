@@ -27,9 +27,12 @@ from simulator.scenario.loader import dump_scenario
 
 
 def write_run(result: RunResult, out_dir: Path, *, reports: bool = True,
-              extra: Callable[[], Mapping[str, bytes]] | None = None) -> Path:
+              extra: Callable[[], Mapping[str, bytes]] | None = None,
+              build: Callable[[Path], list[Path]] | None = None) -> Path:
     """Write a run's files into a fresh folder and swap it in for out_dir; return out_dir.
 
+    `build` builds the reports of the new folder (default: here; ``dcsim run`` passes one
+    made ready during the run, see simulator.reporter).
     `extra`, called once the reports are written, gives more files by path relative to the
     folder (the profile of `dcsim run --profile`, which so covers the writing too).
     InputError when out_dir cannot be written, holds files dcsim did not write, or another
@@ -46,9 +49,9 @@ def write_run(result: RunResult, out_dir: Path, *, reports: bool = True,
                 write_json(new / "summary.json", result.summary),
             ]
             if reports:
-                from simulator.report import build_reports
+                from simulator.reporter import build_here
 
-                build_reports(new)
+                (build or build_here)(new)
             written += [write_bytes(new / name, data) for name, data in (extra or dict)().items()]
             from simulator import __version__
 
