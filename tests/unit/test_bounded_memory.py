@@ -14,7 +14,7 @@ import pytest
 
 from simulator import run
 from simulator.compute import dataplane, targets, workload
-from simulator.compute.workload import RequestSource
+from simulator.compute.workload import RequestSource, sorted_uniforms
 from simulator.engine.streams import Streams
 from simulator.scenario.loader import validate_scenario
 from simulator.scenario.schema import Service
@@ -60,7 +60,7 @@ def test_unsplit_blocks_draw_what_they_always_drew():
     rng = Streams(9).chunk("service.api.arrivals", 0)
     n = rng.poisson(50.0 * 60.0)
     assert len(batch) == n
-    assert np.array_equal(batch.arrival, np.sort(rng.uniform(0.0, 60.0, n)))
+    assert np.array_equal(batch.arrival, sorted_uniforms(rng, 0.0, 60.0, n))
 
 
 def _scenario(rate: float):
