@@ -1,9 +1,10 @@
 """The simple parametric distributions: exponential, fixed, log-normal, uniform.
 
 Closed forms for the moments, cdf, sf, density and quantiles (scipy.special where it helps);
-samples drawn with the NumPy generator passed in.  Exponential, log-normal and fixed draw
-exactly what dcsim always drew for them (``rng.exponential(mean, n)``,
-``rng.lognormal(mu, sigma, n)``, ``np.full``), so existing seeds keep their requests.
+samples drawn with the NumPy generator passed in.  Exponential and fixed draw exactly what
+dcsim always drew for them (``rng.exponential(mean, n)``, ``np.full``); log-normal draws
+the normals ``rng.lognormal(mu, sigma, n)`` would, through numpy's vectorised exp (values
+equal up to their last bits).
 """
 
 from __future__ import annotations
