@@ -58,20 +58,21 @@ def ready_reports() -> Iterator[Build]:
         child = state.pop("pid", None)
         if child is None:  # used already
             return build_here(folder)
-        answer = None
+        answer, open_fds = None, [to_child, from_child]
         try:
             os.write(to_child, os.fsencode(str(folder)) + b"\n")
-            os.close(to_child)
-            with os.fdopen(from_child, "rb") as pipe:
+            os.close(open_fds.pop(0))
+            with os.fdopen(open_fds.pop(0), "rb") as pipe:
                 data = pipe.read()
             _, status = os.waitpid(child, 0)
             if status == 0 and data:
                 answer = json.loads(data)
-        except (OSError, ValueError):
-            _end(child)
-        except BaseException:  # interrupted: nothing may write into the folder once it unwinds
-            _end(child)
-            raise
+        except BaseException as exc:  # interrupted, or it died: nothing may write into the
+            _end(child)  # folder once this unwinds or builds it again
+            for fd in open_fds:
+                os.close(fd)
+            if not isinstance(exc, OSError | ValueError):
+                raise
         if answer is None or "paths" not in answer:  # it failed: again here, for its error
             return build_here(folder)
         return [Path(p) for p in answer["paths"]]
