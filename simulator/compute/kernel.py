@@ -101,18 +101,7 @@ class QueueState:
 
     def add_instance(self, cpus: int, ready_at: float = 0.0) -> int:
         """Add an instance with ``cpus`` servers free from ``ready_at`` as the last row; return it."""
-        if cpus < 1:
-            raise ValueError(f"an instance needs at least 1 vCPU, got {cpus}")
-        n = self._n
-        rows, cmax = self._free.shape
-        if cpus > cmax or n == rows:
-            self._reserve(max(rows, 2 * n, 8) if n == rows else rows, max(cmax, cpus))
-        row = self._free[n]
-        row[:cpus] = ready_at
-        row[cpus:] = np.inf
-        self._cpus[n], self._ready[n], self._waiting[n] = cpus, ready_at, 0
-        self._n = n + 1
-        return n
+        return self.add_instances(np.array([cpus], np.int64), ready_at)
 
     def add_instances(self, cpus: np.ndarray, ready_at: float = 0.0) -> int:
         """Add instances with ``cpus[i]`` servers each, free from ``ready_at``, as the last rows

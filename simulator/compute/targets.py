@@ -21,6 +21,7 @@ failed if their instance ended first.  No request is a SimPy event.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -403,13 +404,8 @@ class TargetGroup:
 
     def _due(self, t: float) -> list[float]:
         """The marked interval ends not later than t, taken off the marks."""
-        marks = self._marks
-        if not marks or marks[0] > t:
-            return []
-        j = 0
-        while j < len(marks) and marks[j] <= t:
-            j += 1
-        due, self._marks = marks[:j], marks[j:]
+        j = bisect.bisect_right(self._marks, t)
+        due, self._marks = self._marks[:j], self._marks[j:]
         return due
 
     def _per_service(self, svc: np.ndarray | None):
