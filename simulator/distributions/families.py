@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Union
 
 from annotated_types import Ge, Gt
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from simulator.distributions.specs import (
     FINITE,
@@ -53,11 +53,9 @@ _SUMMARIES = {
 def _named(name: str, base: type[Spec], doc: str, **attrs: Any) -> type[Spec]:
     """A subclass of `base` named `name` in this module (so pickle finds it).
 
-    Its fields and their descriptions are inherited; there is no class body to read
-    attribute docstrings from, so that is switched off.
+    Its fields and their descriptions are inherited from the classes that declare them.
     """
-    ns = {"__module__": __name__, "__qualname__": name, "__doc__": doc,
-          "model_config": ConfigDict(use_attribute_docstrings=False), **attrs}
+    ns = {"__module__": __name__, "__qualname__": name, "__doc__": doc, **attrs}
     cls = type(base)(name, (base,), ns)
     globals()[name] = cls
     return cls

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from simulator.io import write_bytes
 from simulator.report import formatting as fmt
@@ -64,6 +65,22 @@ def time_scale(span_s: Seconds) -> tuple[float, str]:
     if span_s <= 3 * 86400:
         return 3600.0, "Simulated time (h)"
     return 86400.0, "Simulated time (days)"
+
+
+_PLAIN = FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")  # not 10^3 on log axes
+
+
+def log_axis(ax, which: str) -> None:
+    """Put the x or y axis on a log scale with plain-number tick labels (which read more
+    easily than 10^k, and need no mathtext layout)."""
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(_PLAIN)
+
+
+def put_title(ax, text: str) -> None:
+    """An axes title at the top edge: given its height, matplotlib skips measuring the tick
+    labels to place it (they are never above the axes here), a redraw of the axis per title."""
+    ax.set_title(text, y=1.0)
 
 
 def _legend(ax, count: int) -> None:
@@ -119,10 +136,10 @@ def plot_latency_over_time(service_intervals: pd.DataFrame, path: Path, *,
                      color=color)
         bottom.plot(x, part["throughput_per_s"], label=service, linewidth=1.2, color=color)
     _draw_slo(top.axhline, slo_s, services, colors)
-    top.set_title("Latency per interval")
+    put_title(top, "Latency per interval")
     top.set_ylabel("Latency (ms)")
     top.set_ylim(bottom=0)
-    bottom.set_title("Offered load per interval")
+    put_title(bottom, "Offered load per interval")
     bottom.set_ylabel("Arrivals (requests/s)")
     bottom.set_xlabel(xlabel)
     bottom.set_ylim(bottom=0)
@@ -156,9 +173,9 @@ def _plot_cdf(cdf: pd.DataFrame, path: Path, slo_s: Mapping[str, float] | float 
     for level in (0.5, 0.95, 0.99):
         ax.axhline(level, color="grey", linewidth=0.6, alpha=0.6)
     if len(positive):
-        ax.set_xscale("log")
+        log_axis(ax, "x")
     ax.set_ylim(0, 1.02)
-    ax.set_title(f"Latency distribution (from the {source})")
+    put_title(ax, f"Latency distribution (from the {source})")
     ax.set_xlabel("Latency (ms, log scale)")
     ax.set_ylabel("Fraction of requests ≤ latency")
     _legend(ax, len(services) + 1)
@@ -191,7 +208,7 @@ def plot_running_instances(instance_intervals: pd.DataFrame, path: Path, *,
     for fleet, part in desired.groupby("fleet", sort=True):
         ax.step(part["time_s"] / scale, part["desired"], where="post", linestyle="--",
                 linewidth=1.0, color=colors.get(fleet, "grey"), label=f"{fleet} desired")
-    ax.set_title("Instances over time")
+    put_title(ax, "Instances over time")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Instances")
     ax.set_ylim(bottom=0)
@@ -222,7 +239,7 @@ def plot_rejections(service_intervals: pd.DataFrame, path: Path) -> Path:
         if part["failed"].fillna(0).any():
             ax.plot(x, part["failed"], label=f"{service} failed", color=color, linewidth=1.2,
                     linestyle=":")
-    ax.set_title("Rejected and failed requests per interval")
+    put_title(ax, "Rejected and failed requests per interval")
     ax.set_ylabel("Requests")
     ax.set_ylim(bottom=0)
     _legend(ax, 2 * len(parts))
@@ -236,7 +253,7 @@ def plot_utilization(service_intervals: pd.DataFrame, path: Path) -> Path:
         ax.plot(part["mid_s"] / scale, part["utilization"] * 100, label=service, linewidth=1.2,
                 color=color)
     ax.axhline(100, color="grey", linestyle=":", linewidth=1.0)
-    ax.set_title("vCPU utilization per interval (work / capacity of in-service targets)")
+    put_title(ax, "vCPU utilization per interval (work / capacity of in-service targets)")
     ax.set_ylabel("Utilization (%)")
     ax.set_ylim(bottom=0)
     _legend(ax, len(parts))
@@ -259,7 +276,7 @@ def plot_cost_breakdown(cost: pd.DataFrame, path: Path) -> Path:
         ax.annotate(f"${fmt.usd(value)}", (value, yi), xytext=(4, 0), textcoords="offset points",
                     va="center", fontsize=8)
     ax.set_xlim(0, top * 1.18 if top > 0 else 1.0)
-    ax.set_title(f"Cost by service and usage type (total ${fmt.usd(breakdown['usd'].sum())})")
+    put_title(ax, f"Cost by service and usage type (total ${fmt.usd(breakdown['usd'].sum())})")
     ax.set_xlabel("Cost ($)")
     longest = max((len(str(label)) for label in breakdown["label"]), default=0)
     return _save(fig, path, left_in=0.3 + 0.075 * longest)  # 9 pt labels: ~0.075 in a character

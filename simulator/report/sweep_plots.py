@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
 
 from simulator.report.document import Block, Heading, Note, Paragraph, Table
-from simulator.report.plots import SLO_STYLE, _figure, _save
+from simulator.report.plots import SLO_STYLE, _figure, _save, log_axis, put_title
 from simulator.report.sweep_sections import (
     COST,
     P99,
@@ -44,15 +43,6 @@ GOAL_STYLE = {"color": "#bc4c00", "linestyle": "-.", "linewidth": 1.3}
 FRONT_COLOR = "#1f2328"
 MARKERS = "osD^v<>P"  # distinct shapes so series that coincide stay visible
 LABEL_OFFSETS = ((6, 5), (6, -12), (6, 16), (6, -23))  # staggered point labels per series
-_PLAIN = FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")  # not 10^3 on log axes
-
-
-def _log(ax, which: str) -> None:
-    """Put the x or y axis on a log scale with plain-number tick labels."""
-    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
-    (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(_PLAIN)
-
-
 @dataclass(frozen=True)
 class Bound:
     """A horizontal (or vertical) reference line: an SLO or a goal constraint, display units."""
@@ -126,11 +116,11 @@ def plot_metric_by_axis(stats: pd.DataFrame, path: Path, *, x: str, series: str 
         ax.set_xlim(-0.6, len(categories) - 0.4)
     log = _log_scale([*frame["mean"], *(b.value for b in bounds)])
     if log:
-        _log(ax, "y")
+        log_axis(ax, "y")
         ylabel += ", log scale"
     elif frame["mean"].min() >= 0:
         ax.set_ylim(bottom=0)
-    ax.set_title(title)
+    put_title(ax, title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     handles = len(groups) + len(bounds) + (best_cell is not None)
@@ -176,13 +166,13 @@ def plot_cost_vs_latency(points: pd.DataFrame, path: Path, *, front: Sequence[in
     for bound in bounds:
         ax.axvline(bound.value, label=bound.label, **_style(bound))
     if _log_scale([*points["x"], *(b.value for b in bounds)]):
-        _log(ax, "x")
+        log_axis(ax, "x")
         xlabel += ", log scale"
     if _log_scale(list(points["y"])):
-        _log(ax, "y")
+        log_axis(ax, "y")
         ylabel += ", log scale"
     ax.margins(x=0.06, y=0.1)
-    ax.set_title("Cost against p99 latency per cell (mean, 95% CI)")
+    put_title(ax, "Cost against p99 latency per cell (mean, 95% CI)")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, loc="best", title=f"point labels: {text_name}" if text_name else None,

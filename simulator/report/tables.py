@@ -73,10 +73,9 @@ def interval_metrics(service_intervals: pd.DataFrame, max_points: int = MAX_POIN
     for service, group in frame.groupby("service", sort=True):
         step = max(1, -(-len(group) // max_points))
         bins = np.arange(len(group)) // step
-        agg = group.groupby(bins).agg(
-            start_s=("start_s", "min"), end_s=("end_s", "max"),
-            p99_s=("p99_s", "max"),
-            **{c: (c, lambda s: s.sum(min_count=1)) for c in sums})
+        by_bin = group.groupby(bins)
+        agg = pd.concat([by_bin["start_s"].min(), by_bin["end_s"].max(), by_bin["p99_s"].max(),
+                         by_bin[sums].sum(min_count=1)], axis=1)
         agg.insert(0, "service", service)
         parts.append(agg)
     out = pd.concat(parts, ignore_index=True)

@@ -15,9 +15,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic_core import CoreSchema
 
-SPEC_CONFIG = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
-                         allow_inf_nan=False)
-"""The configuration of every input model (also for those that cannot subclass Spec)."""
+
+def _describe(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Field descriptions from attribute docstrings, read only when a JSON schema is made."""
+    from simulator.scenario.fielddocs import add_descriptions
+
+    add_descriptions(schema, model)
+
+
+SPEC_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                         json_schema_extra=_describe)
+"""The configuration of every input model (also for those that cannot subclass Spec).
+
+Attribute docstrings are the field descriptions, read when a JSON schema or the reference
+asks for them (simulator.scenario.fielddocs), not at every class definition."""
 
 
 def _bound_checks() -> dict[Any, str]:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from simulator.scenario.fielddocs import field_descriptions
 from simulator.scenario.schema import Scenario
 
 _UNIT_HINTS = {
@@ -92,9 +93,10 @@ def markdown_reference() -> str:
         i += 1
         lines += [f"## {model.__name__}", "", (model.__doc__ or "").strip().splitlines()[0], ""]
         lines += ["| field | type | default | description |", "|---|---|---|---|"]
+        descriptions = field_descriptions(model)
         for name, field in model.model_fields.items():
             kind = _unit_hint(field.metadata) or _type_name(field.annotation, models)
-            desc = " ".join((field.description or "").split())
+            desc = " ".join((descriptions[name] or "").split())
             lines.append(f"| `{name}` | {kind} | {_default(field)} | {desc} |")
         lines.append("")
     return "\n".join(lines)
