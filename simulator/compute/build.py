@@ -35,7 +35,8 @@ def build(world) -> None:
         s = ServiceStats(name, spec.fleet, spec, number, keep_exact=keep_exact,
                          sketch_alpha=out.sketch_relative_error)
         stats.append(s)
-        by_fleet.setdefault(spec.fleet, []).append((s, RequestSource(name, spec, world.streams)))
+        by_fleet.setdefault(spec.fleet, []).append((s, RequestSource(name, spec, world.streams,
+                                                                  until_s=sc.horizon)))
     groups = []
     for fleet_name, members in by_fleet.items():
         lb = members[0][0].spec.load_balancer

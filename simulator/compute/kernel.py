@@ -243,7 +243,7 @@ def _remove_rows(free, cpus, ready, waiting, hs, hi, wait_n, rr, n, rows):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # the next block is drawn meanwhile
 def _serve_fixed(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, service, route_u,
                  policy, k0, out_inst, out_start, out_done):
     """RANDOM / ROUND_ROBIN / WEIGHTED_RANDOM: serve k0..; return n, or where the buffer must grow.
@@ -296,7 +296,7 @@ def _key(count, j, r, bits):
     return (count << (bits + 1)) | (np.int64(j < r) << bits) | j
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # the next block is drawn meanwhile
 def _serve_lor(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, service, route_u,
                policy, k0, out_inst, out_start, out_done):
     """LEAST_OUTSTANDING: serve requests k0..; return n, or the k where the heap must grow.
@@ -397,7 +397,7 @@ def _dep_push(dt, di, m, d, i):
     dt[j], di[j] = d, i
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # the next block is drawn meanwhile
 def _serve_indexed(free, cpus, ready, hs, hi, wait_n, waiting, rr, arrivals, service, route_u,
                    policy, k0, out_inst, out_start, out_done):
     """LEAST_OUTSTANDING and POWER_OF_TWO through indexes: O(1) amortised per request.

@@ -534,7 +534,9 @@ class TargetGroup:
         self._inst_s = self._vcpu_s = 0.0
 
     def close(self) -> None:
-        """Record the open target intervals at the end of the run."""
+        """Record the open target intervals at the end of the run; end the sources' workers."""
+        for src in self.sources:
+            src.close()
         now = self.env.now
         for target in self.targets.values():
             if now > target.since:

@@ -10,6 +10,7 @@ arrivals.  No SimPy here.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,9 +124,17 @@ class RequestSource:
     from the block's peak rate); sub-block ``j`` is drawn from chunk ``(k, j)``.  Blocks of one
     part keep today's chunk ``k``, so a service that never needs splitting draws exactly what
     it always drew.
+
+    Drawing is most of the per-request work outside the routing kernel, and numpy draws without
+    holding the interpreter lock: so when a block is first used, the next one (before
+    `until_s`) is drawn ahead on a worker thread while the kernel (also lock-free) routes this
+    one, on a second core if there is one.  A block is a pure function of its chunk
+    generators, made here on the calling thread, so what is drawn never depends on timing.
+    ``close()`` ends the worker (the run's end does).
     """
 
-    def __init__(self, name: str, spec: Service, streams: Streams, grid_s: float = GRID_S):
+    def __init__(self, name: str, spec: Service, streams: Streams, grid_s: float = GRID_S, *,
+                 until_s: float = math.inf):
         self.name = name
         self.spec = spec
         self.streams = streams
@@ -134,7 +143,10 @@ class RequestSource:
         """Distribution of the work per request, in seconds (built once)."""
         self.response_size = build(spec.response_size)
         """Distribution of the bytes sent back per request (built once)."""
+        self.until_s = until_s
         self._blocks: dict[tuple[int, int], RequestBatch] = {}
+        self._ahead: dict[tuple[int, int], Future] = {}
+        self._worker: ThreadPoolExecutor | None = None
         self._parts: dict[int, int] = {}
         self._names = tuple(f"service.{name}.{part}" for part in
                             ("arrivals", "service_time", "response_size", "routing"))
@@ -167,21 +179,38 @@ class RequestSource:
     def _block(self, k: int, j: int = 0) -> RequestBatch:
         block = self._blocks.get((k, j))
         if block is None:
-            chunk, (arrivals, service, size, routing) = self.streams.chunk, self._names
-            parts = self.parts(k)
-            index = (k,) if parts == 1 else (k, j)
-            t0 = k * self.grid_s + j * self.grid_s / parts
-            t1 = (k + 1) * self.grid_s if j == parts - 1 else t0 + self.grid_s / parts
-            times = block_arrival_times(self.spec.arrivals, chunk(arrivals, *index), t0, t1)
-            n = len(times)
-            block = RequestBatch(
-                arrival=times,
-                service=self.service_time.sample(chunk(service, *index), n),
-                size=self.response_size.sample(chunk(size, *index), n),
-                route_u=chunk(routing, *index).random(n),
-            )
+            ahead = self._ahead.pop((k, j), None)
+            block = ahead.result() if ahead is not None else _draw(*self._plan(k, j))
             self._blocks[(k, j)] = block
+            self._draw_ahead(*((k, j + 1) if j + 1 < self.parts(k) else (k + 1, 0)))
         return block
+
+    def _plan(self, k: int, j: int) -> tuple:
+        """What drawing sub-block j of block k takes: its span and its four chunk generators
+        (made here: Streams is not shared across threads), with the distributions."""
+        chunk, names = self.streams.chunk, self._names
+        parts = self.parts(k)
+        index = (k,) if parts == 1 else (k, j)
+        t0 = k * self.grid_s + j * self.grid_s / parts
+        t1 = (k + 1) * self.grid_s if j == parts - 1 else t0 + self.grid_s / parts
+        return (self.spec.arrivals, t0, t1, self.service_time, self.response_size,
+                *(chunk(name, *index) for name in names))
+
+    def _draw_ahead(self, k: int, j: int) -> None:
+        """Start drawing sub-block j of block k on the worker, if it lies before until_s."""
+        if (k, j) in self._blocks or (k, j) in self._ahead or \
+                k * self.grid_s + j * self.grid_s / self.parts(k) >= self.until_s:
+            return
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"dcsim-draw-{self.name}")
+        self._ahead[(k, j)] = self._worker.submit(_draw, *self._plan(k, j))
+
+    def close(self) -> None:
+        """End the worker thread (blocks drawn ahead and not used are dropped)."""
+        worker, self._worker = self._worker, None
+        self._ahead.clear()
+        if worker is not None:
+            worker.shutdown(wait=True, cancel_futures=True)
 
     def window(self, t0: float, t1: float) -> RequestBatch:
         """The requests arriving in [t0, t1); blocks before t0 are forgotten (time only moves on)."""
@@ -215,3 +244,12 @@ class RequestSource:
                 for f in ("arrival", "service", "size", "route_u")
             )
         )
+
+
+def _draw(arrivals, t0: float, t1: float, service_time, response_size, arrivals_rng,
+          service_rng, size_rng, routing_rng) -> RequestBatch:
+    """The requests of one (sub-)block from its four chunk generators (pure: any thread)."""
+    times = block_arrival_times(arrivals, arrivals_rng, t0, t1)
+    n = len(times)
+    return RequestBatch(arrival=times, service=service_time.sample(service_rng, n),
+                        size=response_size.sample(size_rng, n), route_u=routing_rng.random(n))

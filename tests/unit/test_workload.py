@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -51,6 +53,29 @@ def test_windows_are_the_same_requests_however_they_are_cut():
     parts = [source.window(a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
     for field in ("arrival", "service", "size", "route_u"):
         assert np.array_equal(getattr(whole, field), np.concatenate([getattr(p, field) for p in parts]))
+
+
+def test_blocks_drawn_ahead_are_the_blocks_drawn_in_turn():
+    """Drawing the next block on the worker thread (while sub-blocks split a busy block, and
+    windows cut anywhere) gives exactly the requests of drawing each block when first used;
+    the worker ends with close() and draws nothing from until_s on."""
+    busy = {"process": "piecewise", "steps": [{"at": 0, "rate": "30000/s"},
+                                              {"at": "150 s", "rate": "50/s"}]}
+    service = Service.model_validate({"fleet": "w", "arrivals": busy,
+                                      "service_time": {"dist": "lognormal", "mean": 0.04, "cv": 1},
+                                      "response_size": {"dist": "exponential", "mean": 1000}})
+    in_turn = RequestSource("api", service, Streams(11), until_s=0.0)  # never draws ahead
+    ahead = RequestSource("api", service, Streams(11), until_s=300.0)
+    threads = threading.active_count()
+    cuts = [0, 0.5, 59.99, 61, 61.5, 130, 150, 151, 240, 299.5, 300]
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        x, y = in_turn.window(a, b), ahead.window(a, b)
+        for field in ("arrival", "service", "size", "route_u"):
+            assert np.array_equal(getattr(x, field), getattr(y, field))
+    assert in_turn._worker is None and ahead._worker is not None
+    assert all(k * 60.0 < 300.0 for k, _ in ahead._ahead)
+    ahead.close()
+    assert threading.active_count() == threads and not ahead._ahead
 
 
 @pytest.mark.parametrize("spec, mean, scv", [
