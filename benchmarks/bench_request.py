@@ -15,11 +15,12 @@ start's own streams, inside their timed region:
   them (a fresh pool; no windows, joins, accounting, tables or reports).  A separate bare
   loop written for this benchmark (a heap of departures, counts scanned) ran 1.5× slower
   than dcsim's own scan kernel and would have flattered the figure, so the ceiling is that
-  kernel alone.
+  kernel alone.  dcsim draws the next block on a second thread while it routes one, so the
+  ceiling gets the same overlap: its time is the longer of drawing and routing, not their sum
+  (a perfect two-stage pipeline; the note gives the sum too).
 
-Each is the best of the same number of repeats, the three alternated, in wall time; dcsim
-draws the next block on a second thread while it routes one, so the notes give the same
-comparisons per CPU second too.  Then the whole process
+Each is the best of the same number of repeats, the three alternated, in wall time; the
+notes give the same comparisons per CPU second.  Then the whole process
 (``dcsim run``, a fresh interpreter, warm numba cache) for the quick start and the diurnal
 week.
 """
@@ -62,7 +63,8 @@ def quickstart(horizon: float, exact_requests: bool = False):
 def draw(scenario):
     """The quick start's requests over its horizon, from its own streams (what dcsim draws)."""
     name, spec = next(iter(scenario.services.items()))
-    batch = RequestSource(name, spec, Streams(scenario.seed)).window(0.0, scenario.horizon)
+    source = RequestSource(name, spec, Streams(scenario.seed), until_s=0.0)  # in turn
+    batch = source.window(0.0, scenario.horizon)
     return batch.arrival, batch.service, batch.size
 
 
@@ -110,19 +112,23 @@ def simpy_model(scenario) -> tuple[np.ndarray, float]:
     return latency, sent[0]
 
 
-def ceiling(scenario) -> tuple[np.ndarray, float]:
+def ceiling(scenario) -> tuple[np.ndarray, float, float, float]:
     """The compiled ceiling: draw the arrays, drop the arrivals before the instances are in
     service, one call of the compiled least-outstanding loop over the rest (a fresh pool, no
-    windows, joins, accounting or tables), latencies and bytes served."""
+    windows, joins, accounting or tables): latencies, bytes served, and the seconds spent
+    drawing and routing."""
+    t = time.perf_counter()
     arrival, service, size = draw(scenario)
+    drawn = time.perf_counter()
     fleet = next(iter(scenario.fleets.values()))
     ready = fleet.boot_time
     first = int(np.searchsorted(arrival, ready))
     pool = QueueState.empty([4] * fleet.count, ready_at=ready)
     res = route(pool, arrival[first:], service[first:], _NONE, LEAST_OUTSTANDING)
+    routed = time.perf_counter()
     latency = np.full(arrival.size, np.nan)
     latency[first:] = res.done - arrival[first:]
-    return latency, float(size[first:].sum())
+    return latency, float(size[first:].sum()), drawn - t, routed - drawn
 
 
 _NONE = np.empty(0)
@@ -161,9 +167,13 @@ def in_process(horizon: float, repeats: int) -> dict[str, float]:
         for name, fn in cases.items():
             gc.collect()
             t, c = time.perf_counter(), time.process_time()
-            fn()
-            if (wall := time.perf_counter() - t) < best[name]:
-                best[name], best[f"{name} cpu"] = wall, time.process_time() - c
+            out = fn()
+            wall, cpu = time.perf_counter() - t, time.process_time() - c
+            if name == "ceiling":  # drawing and routing overlapped, as dcsim overlaps them
+                best["ceiling serial"] = min(best.get("ceiling serial", wall), wall)
+                wall = max(out[2], out[3])
+            if wall < best[name]:
+                best[name], best[f"{name} cpu"] = wall, cpu
     best["requests"] = float(draw(sc)[0].size)
     return best
 
@@ -236,10 +246,11 @@ def rows(quick: bool = False) -> list[Row]:
             + f"wall time; per CPU second (dcsim draws ahead on a second thread) "
               f"{t['simpy cpu'] / t['dcsim cpu']:.0f}× the model"),
         Row("request plane", f"quick-start {label}, in process", ours, "M req/s",
-            "compiled ceiling (draw + kernel)", n / t["ceiling"] / 1e6,
+            "compiled ceiling (draw ‖ kernel)", n / t["ceiling"] / 1e6,
             min_ratio=None if quick else 0.5,
             note=("the goal holds for the hour; " if quick else "")
-            + f"per CPU second {t['ceiling cpu'] / t['dcsim cpu']:.2f}× the ceiling"),
+            + f"draw + kernel in turn {n / t['ceiling serial'] / 1e6:.2f} M req/s; per CPU "
+              f"second {t['ceiling cpu'] / t['dcsim cpu']:.2f}× the ceiling"),
         Row("request plane", "latencies agree with the SimPy model", agree["simpy_max_diff"], "s",
             note=f"max |Δ| over {agree['served']:,} served; same outcomes: "
                  f"{agree['same_outcomes']}; p50/p95/p99 dcsim "
