@@ -30,11 +30,13 @@ FIXED_S = 0.054
 """Wall time of a run with next to nothing in it (build, tables, billing, summary)."""
 BASE_BYTES = 261_000_000
 """Resident memory of a process that has imported dcsim and run once (numba, pandas, ...)."""
-S_PER_REQUEST = 1.9e-7
+S_PER_REQUEST = 1.1e-7
 """Drawing, routing, serving and accounting one request (sketch and exact cost the same).
-The bundled scenarios' runs give 1.3-1.5e-7 when this machine kind is quiet and up to
-2.6e-7 when it is busy (2026-12); this is their middle, so either stays within 2x."""
-S_PER_REQUEST_LOR_COLUMN = 1.3e-8
+Since the next block is drawn on a second thread while one is routed, --calibrate gives
+7.0e-8 on a quiet 2-core machine (2026-12); with no core to spare (a sweep with a job per
+core) drawing and routing take turns again (1.0-1.5e-7), and a busy machine of this kind
+has given up to 2.6e-7: this is their middle, so each stays within 2x."""
+S_PER_REQUEST_LOR_COLUMN = 6e-9
 """least_outstanding scans every target up to SCAN_MAX of them: extra per request and per 16
 targets in service."""
 SCAN_MAX = 32
@@ -57,8 +59,9 @@ S_PER_INSTANCE = 2.0e-5
 service attached; 2026-12, after instances became state machines with a boot timer)."""
 BYTES_PER_INSTANCE = 3_700.0
 """Peak bytes per instance launched (the Instance, its interval rows, their tables)."""
-S_PER_TICK = 1.4e-4
-"""Closing one observation interval of one fleet's target group (rows, p99, transfer)."""
+S_PER_TICK = 3e-5
+"""Closing one observation interval of one fleet's target group (rows, p99, transfer):
+1.75e-5 by --calibrate (2026-12), 2-3e-5 in bench_engine's interval figure."""
 S_PER_BACKLOG_COPY = 7.1e-8
 """An overloaded fleet's queued requests are copied at every data-plane window: per request
 and window."""
