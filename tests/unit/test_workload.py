@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -66,7 +64,6 @@ def test_blocks_drawn_ahead_are_the_blocks_drawn_in_turn():
                                       "response_size": {"dist": "exponential", "mean": 1000}})
     in_turn = RequestSource("api", service, Streams(11), until_s=0.0)  # never draws ahead
     ahead = RequestSource("api", service, Streams(11), until_s=300.0)
-    threads = threading.active_count()
     cuts = [0, 0.5, 59.99, 61, 61.5, 130, 150, 151, 240, 299.5, 300]
     for a, b in zip(cuts, cuts[1:], strict=False):
         x, y = in_turn.window(a, b), ahead.window(a, b)
@@ -74,8 +71,10 @@ def test_blocks_drawn_ahead_are_the_blocks_drawn_in_turn():
             assert np.array_equal(getattr(x, field), getattr(y, field))
     assert in_turn._worker is None and ahead._worker is not None
     assert all(k * 60.0 < 300.0 for k, _ in ahead._ahead)
+    workers = list(ahead._worker._threads)
+    assert workers and all(w.is_alive() for w in workers)
     ahead.close()
-    assert threading.active_count() == threads and not ahead._ahead
+    assert not any(w.is_alive() for w in workers) and not ahead._ahead and ahead._worker is None
 
 
 @pytest.mark.parametrize("spec, mean, scv", [
